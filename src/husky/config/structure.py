@@ -40,7 +40,21 @@ def check_structure(source: YamlSource, model: type[M]) -> tuple[M | None, list[
     try:
         return model.model_validate(source.data), []
     except ValidationError as exc:
-        return None, [_problem(source, model, err) for err in exc.errors()]
+        errors = _drop_missing_explained_by_typos(exc.errors())
+        return None, [_problem(source, model, err) for err in errors]
+
+
+def _drop_missing_explained_by_typos(errors: list[ErrorDetails]) -> list[ErrorDetails]:
+    """`chanel: x` gives both "unknown chanel" and "channel is required": keep the first."""
+    typos = {
+        (err["loc"][:-1], close)
+        for err in errors
+        if err["type"] == "extra_forbidden"
+        for close in difflib.get_close_matches(str(err["loc"][-1]), [
+            str(e["loc"][-1]) for e in errors if e["type"] == "missing" and e["loc"][:-1] == err["loc"][:-1]
+        ], n=1, cutoff=0.6)
+    }
+    return [e for e in errors if not (e["type"] == "missing" and (e["loc"][:-1], str(e["loc"][-1])) in typos)]
 
 
 def _problem(source: YamlSource, model: type[BaseModel], err: ErrorDetails) -> Problem:
