@@ -19,6 +19,8 @@ from husky.scheduler.triggers import Occurrence, next_after, next_occurrence, up
 
 K = FrequencyKind
 US = timedelta(microseconds=1)
+SECOND = timedelta(seconds=1)
+UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 GRID_ANCHOR = datetime(1, 1, 1, tzinfo=UTC)
 DAY_SETS = {K.WEEKLY: {0}, K.WEEKDAYS: {0, 1, 2, 3, 4}, K.WEEKENDS: {5, 6}}
 
@@ -378,39 +380,44 @@ INTERVALS = st.one_of(
 
 @functools.cache
 def transitions(key: str, year: int) -> tuple[datetime, ...]:
-    """UTC instants (to the second) where the zone's offset changes in `year`."""
+    """UTC instants where the zone's offset changes in `year` (found by bisection)."""
     zone, found = ZoneInfo(key), []
-    day = utc(year, 1, 1)
-    while day.year == year:
-        lo, hi = day, day + timedelta(days=1)
-        if lo.astimezone(zone).utcoffset() != hi.astimezone(zone).utcoffset():
-            before = lo.astimezone(zone).utcoffset()
-            while hi - lo > timedelta(seconds=1):
-                mid = lo + (hi - lo) / 2
-                lo, hi = (mid, hi) if mid.astimezone(zone).utcoffset() == before else (lo, mid)
-            found.append(hi)
-        day += timedelta(days=1)
+
+    def offset(second: int) -> timedelta | None:
+        return (UNIX_EPOCH + second * SECOND).astimezone(zone).utcoffset()
+
+    first = (utc(year, 1, 1) - UNIX_EPOCH) // SECOND
+    for lo in range(first, (utc(year + 1, 1, 1) - UNIX_EPOCH) // SECOND, 86400):
+        hi, before = lo + 86400, offset(lo)
+        if offset(hi) == before:
+            continue
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            lo, hi = (mid, hi) if offset(mid) == before else (lo, mid)
+        found.append(UNIX_EPOCH + hi * SECOND)
     return tuple(found)
 
 
 @st.composite
 def cases(draw: st.DrawFn) -> tuple[Schedule, datetime]:
-    """A schedule and an instant, biased towards DST transitions and times inside them."""
+    """A schedule and an instant, mostly just before a DST transition with a wall time
+    inside or next to its gap or overlap."""
     key = draw(st.sampled_from(ZONES))
     zone = ZoneInfo(key)
-    year = draw(st.integers(1980, 2099))
-    pivots = transitions(key, year)
+    pivots = transitions(key, draw(st.integers(1980, 2099)))
     kind = draw(st.sampled_from(AUTO))
-    if pivots and draw(st.booleans()):
+    time = draw(_times())
+    if pivots and draw(st.integers(0, 3)) > 0:
         pivot = draw(st.sampled_from(pivots))
-        instant = pivot + draw(st.integers(-3 * 86400, 3 * 86400)) * timedelta(seconds=1)
-        # Wall times around the transition land in its gap or overlap.
-        wall = (pivot - timedelta(seconds=1)).astimezone(zone).replace(tzinfo=None)
-        near = wall + timedelta(minutes=draw(st.integers(-90, 90)))
-        time = draw(st.sampled_from([(near.hour, near.minute)]) | _times())
+        before = st.integers(0, 2 * 3600) | st.integers(0, 26 * 3600) | st.integers(-86400, 0)
+        instant = pivot - draw(before) * SECOND
+        wall = (pivot - SECOND).astimezone(zone) + SECOND
+        near = wall + draw(st.integers(-90, 90)) * timedelta(minutes=1)
+        if draw(st.integers(0, 3)) > 0:
+            time = (near.hour, near.minute)
     else:
-        naive = draw(st.datetimes(datetime(year, 1, 1), datetime(year, 12, 31, 23, 59, 59)))
-        instant, time = naive.replace(tzinfo=UTC), draw(_times())
+        naive = draw(st.datetimes(datetime(1980, 1, 1), datetime(2099, 12, 31, 23, 59, 59)))
+        instant = naive.replace(tzinfo=UTC)
     instant += draw(st.integers(0, 999_999)) * US
     days = draw(st.frozensets(st.integers(0, 6), min_size=1)) if kind is K.ON else frozenset()
     interval = draw(INTERVALS) if kind is K.EVERY else None

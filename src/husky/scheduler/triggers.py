@@ -17,10 +17,9 @@ _MICROSECOND = timedelta(microseconds=1)
 _UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 #: Microseconds from the `every:` grid anchor 0001-01-01T00:00:00Z to the Unix epoch.
 _GRID_OFFSET_US = 62_135_596_800 * 1_000_000
-#: Local days scanned, starting the day before `instant`. Monthly needs at most 63
-#: (day before + up to 62 days to the 1st after next); the margin costs nothing
-#: because the scan stops at the first hit.
-_SEARCH_DAYS = 70
+#: Local days scanned: the day before `instant`'s date, that date and the 40 after it
+#: (spec §2). The farthest any form needs is monthly's 33; the scan stops at the first hit.
+_SEARCH_DAYS = 42
 _HOURLY_TIMES = tuple((hour, 0) for hour in range(24))
 
 
