@@ -19,7 +19,9 @@ def write_config(tmp_path: Path) -> WriteConfig:
         path = tmp_path / name
         path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
         for fname, content in files.items():
-            (tmp_path / fname.replace("__", ".")).write_text(textwrap.dedent(content), encoding="utf-8")
+            (tmp_path / fname.replace("__", ".")).write_text(
+                textwrap.dedent(content), encoding="utf-8"
+            )
         return path
 
     return write

@@ -36,7 +36,8 @@ class Dag:
 def build_dag(config: HuskyConfig) -> Dag:
     """Build the graph of `config`; raise DagError for unknown upstreams or a cycle."""
     jobs = config.jobs
-    problems = [p for name in sorted(jobs) for p in _unknown_upstreams(config, jobs[name])]
+    known = sorted(jobs)
+    problems = [p for name in known for p in _unknown_upstreams(config, jobs[name], known)]
     if problems:
         raise DagError(_file(config), problems)
     upstreams = {name: sorted(jobs[name].upstreams) for name in sorted(jobs)}
@@ -69,12 +70,13 @@ def _locate(config: HuskyConfig, path: list[Key], message: str) -> Problem:
     return Problem(_file(config), ".".join(map(str, path)), message)
 
 
-def _unknown_upstreams(config: HuskyConfig, job: Job) -> list[Problem]:
+def _unknown_upstreams(config: HuskyConfig, job: Job, known: list[str]) -> list[Problem]:
     problems = []
-    known = sorted(config.jobs)
     for i, upstream in enumerate(job.depends_on):
         if upstream and upstream not in config.jobs:
-            message = f'job "{job.name}" depends on unknown job "{upstream}"{_suggest(upstream, known)}'
+            message = (
+                f'job "{job.name}" depends on unknown job "{upstream}"{_suggest(upstream, known)}'
+            )
             problems.append(_locate(config, ["jobs", job.name, "depends_on", i], message))
     target = job.frequency.upstream
     if target is not None and target not in config.jobs:

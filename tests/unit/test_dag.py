@@ -17,7 +17,12 @@ def jobs_yaml(**jobs: str) -> str:
     lines = ['version: "1"', "jobs:"]
     for name, spec in jobs.items():
         frequency, _, deps = spec.partition(";")
-        lines += [f"  {name}:", "    description: x", f"    frequency: {frequency}", "    command: x"]
+        lines += [
+            f"  {name}:",
+            "    description: x",
+            f"    frequency: {frequency}",
+            "    command: x",
+        ]
         if deps:
             lines.append(f"    depends_on: [{deps}]")
     return "\n".join(lines) + "\n"
@@ -70,7 +75,9 @@ def test_after_self_is_a_cycle(write_config: WriteConfig) -> None:
 def test_unknown_upstreams_are_their_own_error(write_config: WriteConfig) -> None:
     report = dag_error(write_config, load="manual;extrct", extract="manual", pub="after:reprot")
     lines = report.splitlines()
-    assert lines[0].startswith('dag: job "load" depends on unknown job "extrct"; did you mean "extract"?')
+    assert lines[0].startswith(
+        'dag: job "load" depends on unknown job "extrct"; did you mean "extract"?'
+    )
     assert lines[1].startswith('dag: job "pub" runs after unknown job "reprot"')
     assert "cycle" not in report
 

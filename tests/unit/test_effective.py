@@ -67,7 +67,11 @@ def environ(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_job_values_win_over_defaults(write_config: WriteConfig) -> None:
     job = load_config(write_config(CONFIG)).jobs["own"]
     assert (job.timeout, job.retries, job.retry_delay, job.on_failure, job.timezone) == (
-        timedelta(minutes=5), 0, "exponential", "ignore", "Europe/London"
+        timedelta(minutes=5),
+        0,
+        "exponential",
+        "ignore",
+        "Europe/London",
     )
     assert job.schedule.time == (2, 0)
     assert str(job.schedule.zone) == "Europe/London"
@@ -77,19 +81,30 @@ def test_job_values_win_over_defaults(write_config: WriteConfig) -> None:
 def test_defaults_are_inherited(write_config: WriteConfig) -> None:
     job = load_config(write_config(CONFIG)).jobs["inherits"]
     assert (job.timeout_text, job.retries, job.retry_delay, job.on_failure, job.timezone) == (
-        "1h", 2, "fixed:10s", "skip", "Asia/Kolkata"
+        "1h",
+        2,
+        "fixed:10s",
+        "skip",
+        "Asia/Kolkata",
     )
     assert job.time == "0615"  # defaults.default_run_time fills day-list forms
     assert job.concurrency == "allow"
     assert job.healthcheck is not None
-    assert (job.healthcheck.timeout, job.healthcheck.on_fail) == (timedelta(seconds=30), "mark_failed")
+    assert (job.healthcheck.timeout, job.healthcheck.on_fail) == (
+        timedelta(seconds=30),
+        "mark_failed",
+    )
 
 
 def test_builtin_defaults(write_config: WriteConfig) -> None:
     text = 'version: "1"\njobs:\n  j:\n    description: d\n    frequency: weekly\n    command: c\n'
     job = load_config(write_config(text)).jobs["j"]
     assert (job.time, job.timeout_text, job.retries, job.retry_delay, job.on_failure) == (
-        "0300", "30m", None, "exponential", "alert"
+        "0300",
+        "30m",
+        None,
+        "exponential",
+        "alert",
     )
 
 
@@ -97,7 +112,12 @@ def test_builtin_defaults(write_config: WriteConfig) -> None:
 def test_env_is_expanded_only_where_the_spec_says(write_config: WriteConfig) -> None:
     config = load_config(write_config(CONFIG))
     env = config.jobs["own"].env
-    assert env == {"TOKEN": "s3cret", "MIXED": "pre-s3cret-post", "PLAIN": "", "LITERAL": "{{ outputs.x.y }}"}
+    assert env == {
+        "TOKEN": "s3cret",
+        "MIXED": "pre-s3cret-post",
+        "PLAIN": "",
+        "LITERAL": "{{ outputs.x.y }}",
+    }
     assert config.jobs["bare"].command == "${env:HUSKY_TEST_TOKEN}"
     assert config.integrations["slack"].webhook_url == "https://hooks.example/x"
     assert config.integrations["mail"].host == "${env:HUSKY_TEST_HOOK}"
@@ -123,9 +143,26 @@ def test_config_dict_redacts_secrets_unless_asked(write_config: WriteConfig) -> 
 def test_job_dict_has_api_shape(write_config: WriteConfig) -> None:
     job = load_config(write_config(CONFIG)).jobs["inherits"].to_dict()
     assert list(job) == [
-        "name", "description", "frequency", "time", "command", "working_dir", "depends_on",
-        "timeout", "retries", "retry_delay", "concurrency", "on_failure", "env", "notify",
-        "catchup", "sla", "tags", "timezone", "healthcheck", "output",
+        "name",
+        "description",
+        "frequency",
+        "time",
+        "command",
+        "working_dir",
+        "depends_on",
+        "timeout",
+        "retries",
+        "retry_delay",
+        "concurrency",
+        "on_failure",
+        "env",
+        "notify",
+        "catchup",
+        "sla",
+        "tags",
+        "timezone",
+        "healthcheck",
+        "output",
     ]
     assert job["notify"] is None and job["env"] == {} and job["sla"] == ""
     assert job["healthcheck"] == {"command": "true", "timeout": "30s", "on_fail": "mark_failed"}
@@ -136,7 +173,7 @@ def test_env_required_check_happens_before_expansion(
 ) -> None:
     monkeypatch.delenv("HUSKY_TEST_UNSET", raising=False)
     text = 'version: "1"\nintegrations:\n  slack:\n    webhook_url: ${env:HUSKY_TEST_UNSET}\n'
-    text += 'jobs:\n  j:\n    description: d\n    frequency: manual\n    command: c\n'
+    text += "jobs:\n  j:\n    description: d\n    frequency: manual\n    command: c\n"
     assert load_config(write_config(text)).integrations["slack"].webhook_url == ""
 
 

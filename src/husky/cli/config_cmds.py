@@ -12,7 +12,9 @@ from husky.cli.context import Settings, pass_settings
 
 
 @click.command("validate")
-@click.option("--strict", is_flag=True, help="Also warn about jobs without notifications and other advice.")
+@click.option(
+    "--strict", is_flag=True, help="Also warn about jobs without notifications and other advice."
+)
 @click.option("--schema", is_flag=True, help="Print the JSON Schema of husky.yaml and exit.")
 @pass_settings
 def validate_command(settings: Settings, strict: bool, schema: bool) -> None:
@@ -33,10 +35,9 @@ def validate_command(settings: Settings, strict: bool, schema: bool) -> None:
         for warning in strict_warnings(config):
             click.echo(warning, err=True)
     click.echo(f"✓ {settings.config} is valid")
-    explicit = settings.daemon_config is not None
-    path = Path(settings.daemon_config) if explicit else None
+    path = Path(settings.daemon_config) if settings.daemon_config is not None else None
     try:
-        daemon = load_daemon_config(path, config.directory, explicit=explicit)
+        daemon = load_daemon_config(path, config.directory, explicit=path is not None)
     except ConfigError as exc:
         click.echo(f"Error: huskyd.yaml: {exc}", err=True)
         sys.exit(1)

@@ -10,20 +10,34 @@ import sys
 
 import click
 
+from husky.cli.config_cmds import config_group, validate_command
 from husky.cli.context import CONTEXT_SETTINGS, Settings
 from husky.cli.schedule_cmds import dag_command, next_command
-from husky.cli.config_cmds import config_group, validate_command
 from husky.cli.version_cmd import version_command, version_line
 from husky.errors import HuskyError
 
 
 @click.group(context_settings=CONTEXT_SETTINGS, invoke_without_command=True)
-@click.option("-c", "--config", default="husky.yaml", show_default=True,
-              help="Path of husky.yaml (relative to the current directory).")
-@click.option("-d", "--data", default=".husky", show_default=True,
-              help="Data directory (socket, PID file, database, logs).")
-@click.option("--daemon-config", default=None, metavar="PATH",
-              help="Path of huskyd.yaml (default: next to husky.yaml).")
+@click.option(
+    "-c",
+    "--config",
+    default="husky.yaml",
+    show_default=True,
+    help="Path of husky.yaml (relative to the current directory).",
+)
+@click.option(
+    "-d",
+    "--data",
+    default=".husky",
+    show_default=True,
+    help="Data directory (socket, PID file, database, logs).",
+)
+@click.option(
+    "--daemon-config",
+    default=None,
+    metavar="PATH",
+    help="Path of huskyd.yaml (default: next to husky.yaml).",
+)
 @click.version_option(message=version_line(), package_name=None, version="", prog_name="husky")
 @click.pass_context
 def cli(ctx: click.Context, config: str, data: str, daemon_config: str | None) -> None:

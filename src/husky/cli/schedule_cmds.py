@@ -40,14 +40,26 @@ def _parse_instant(_ctx: click.Context, _param: click.Parameter, value: str | No
 
 @click.command("next")
 @click.argument("job", required=False)
-@click.option("-n", "count", default=1, show_default=True, type=click.IntRange(1, 1000),
-              help="How many fire times per job.")
-@click.option("--from", "start", callback=_parse_instant, metavar="RFC3339",
-              help="Compute from this instant instead of now.")
+@click.option(
+    "-n",
+    "count",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 1000),
+    help="How many fire times per job.",
+)
+@click.option(
+    "--from",
+    "start",
+    callback=_parse_instant,
+    metavar="RFC3339",
+    help="Compute from this instant instead of now.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_settings
-def next_command(settings: Settings, job: str | None, count: int, start: datetime,
-                 as_json: bool) -> None:
+def next_command(
+    settings: Settings, job: str | None, count: int, start: datetime, as_json: bool
+) -> None:
     """Print the next fire times of each scheduled job (or JOB), in its zone and in UTC.
 
     An occurrence whose wall time fell in a DST gap is marked with how far it moved.
@@ -60,30 +72,46 @@ def next_command(settings: Settings, job: str | None, count: int, start: datetim
     if job is not None and job not in config.jobs:
         raise UsageError(f'unknown job "{job}"')
     names = [job] if job is not None else [n for n, j in config.jobs.items() if j.frequency.is_auto]
-    rows = []
+    rows: list[dict[str, str]] = []
     for name in names:
         j = config.jobs[name]
         if not j.frequency.is_auto:
-            raise UsageError(f'job "{name}" is not scheduled by time (frequency "{j.frequency_text}")')
+            raise UsageError(
+                f'job "{name}" is not scheduled by time (frequency "{j.frequency_text}")'
+            )
         for i, occ in enumerate(upcoming(j.schedule, start, count), 1):
-            note = f"DST gap: moved +{format_duration(occ.dst_gap)}" if occ.dst_gap else ""
-            rows.append({
-                "job": name,
-                "n": i,
-                "timezone": j.timezone,
-                "local": occ.local.isoformat(),
-                "utc": occ.at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
-                "note": note,
-                "_local": occ.local.strftime("%a %Y-%m-%d %H:%M %Z"),
-                "_utc": occ.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-            })
+            note = ""
+            if occ.dst_gap and occ.wanted is not None:
+                note = (
+                    f"DST gap: {occ.wanted:%H:%M} does not exist, "
+                    f"moved +{format_duration(occ.dst_gap)}"
+                )
+            rows.append(
+                {
+                    "job": name,
+                    "n": str(i),
+                    "timezone": j.timezone,
+                    "local": occ.local.isoformat(),
+                    "utc": occ.at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+                    "note": note,
+                    "_local": occ.local.strftime("%a %Y-%m-%d %H:%M %Z"),
+                    "_utc": occ.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+                }
+            )
     if as_json:
-        click.echo(json.dumps([{k: v for k, v in r.items() if not k.startswith("_")} for r in rows],
-                              indent=2))
+        click.echo(
+            json.dumps(
+                [
+                    {k: int(v) if k == "n" else v for k, v in r.items() if not k.startswith("_")}
+                    for r in rows
+                ],
+                indent=2,
+            )
+        )
         return
     from husky.cli.output import print_table
 
     print_table(
         ["JOB", "#", "TIMEZONE", "LOCAL", "UTC", "NOTE"],
-        [[r["job"], str(r["n"]), r["timezone"], r["_local"], r["_utc"], r["note"]] for r in rows],
+        [[r["job"], r["n"], r["timezone"], r["_local"], r["_utc"], r["note"]] for r in rows],
     )

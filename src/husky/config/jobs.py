@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic.config import JsonDict
 
 ON_FAILURE_VALUES = ("alert", "skip", "stop", "ignore")
 CONCURRENCY_VALUES = ("allow", "forbid", "replace")
@@ -19,8 +20,13 @@ HEALTHCHECK_ON_FAIL_VALUES = ("mark_failed", "warn_only")
 PROVIDERS = ("slack", "pagerduty", "discord", "smtp", "webhook")
 NOTIFY_EVENTS = ("on_failure", "on_success", "on_sla_breach", "on_retry")
 
-_DURATION = {"pattern": r"^[+-]?(0|((\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h))+)$"}
-_HHMM = {"pattern": r"^([01]\d|2[0-3])[0-5]\d$", "examples": ["0230"]}
+_DURATION: JsonDict = {"pattern": r"^[+-]?(0|((\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h))+)$"}
+_RETRY_DELAY: JsonDict = {"pattern": r"^(exponential|fixed:.+)$"}
+_HHMM: JsonDict = {"pattern": r"^([01]\d|2[0-3])[0-5]\d$", "examples": ["0230"]}
+
+
+def _enum(values: tuple[str, ...]) -> JsonDict:
+    return {"enum": list(values)}
 
 
 class _Strict(BaseModel):
@@ -58,7 +64,7 @@ class NotifyModel(_Strict):
 class HealthcheckModel(_Strict):
     command: str
     timeout: str | None = Field(default=None, json_schema_extra=_DURATION)
-    on_fail: str | None = Field(default=None, json_schema_extra={"enum": [*HEALTHCHECK_ON_FAIL_VALUES]})
+    on_fail: str | None = Field(default=None, json_schema_extra=_enum(HEALTHCHECK_ON_FAIL_VALUES))
 
 
 class JobModel(_Strict):
@@ -74,11 +80,9 @@ class JobModel(_Strict):
     depends_on: list[str] = Field(default_factory=list)
     timeout: str | None = Field(default=None, json_schema_extra=_DURATION)
     retries: int | None = Field(default=None, ge=0)
-    retry_delay: str | None = Field(
-        default=None, json_schema_extra={"pattern": r"^(exponential|fixed:.+)$"}
-    )
-    concurrency: str | None = Field(default=None, json_schema_extra={"enum": [*CONCURRENCY_VALUES]})
-    on_failure: str | None = Field(default=None, json_schema_extra={"enum": [*ON_FAILURE_VALUES]})
+    retry_delay: str | None = Field(default=None, json_schema_extra=_RETRY_DELAY)
+    concurrency: str | None = Field(default=None, json_schema_extra=_enum(CONCURRENCY_VALUES))
+    on_failure: str | None = Field(default=None, json_schema_extra=_enum(ON_FAILURE_VALUES))
     env: dict[str, str] = Field(default_factory=dict)
     notify: NotifyModel | None = None
     catchup: bool = False
@@ -92,14 +96,14 @@ class DefaultsModel(_Strict):
     timeout: str | None = Field(default=None, json_schema_extra=_DURATION)
     retries: int | None = Field(default=None, ge=0)
     retry_delay: str | None = None
-    on_failure: str | None = Field(default=None, json_schema_extra={"enum": [*ON_FAILURE_VALUES]})
+    on_failure: str | None = Field(default=None, json_schema_extra=_enum(ON_FAILURE_VALUES))
     timezone: str | None = None
     default_run_time: str | None = Field(default=None, json_schema_extra=_HHMM)
     notify_on_failure: bool | None = None
 
 
 class IntegrationModel(_Strict):
-    provider: str | None = Field(default=None, json_schema_extra={"enum": [*PROVIDERS]})
+    provider: str | None = Field(default=None, json_schema_extra=_enum(PROVIDERS))
     webhook_url: str | None = None
     routing_key: str | None = None
     host: str | None = None
@@ -110,7 +114,7 @@ class IntegrationModel(_Strict):
 
 
 class HuskyFileModel(_Strict):
-    version: str = Field(json_schema_extra={"enum": ["1"]})
+    version: str = Field(json_schema_extra=_enum(("1",)))
     defaults: DefaultsModel | None = None
     integrations: dict[str, IntegrationModel] = Field(default_factory=dict)
     jobs: dict[str, JobModel]

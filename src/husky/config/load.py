@@ -28,8 +28,9 @@ def report_order(problem: Problem) -> tuple[int, str, int, int]:
     return rank, owner, problem.line, problem.col
 
 
-def load_config(path: Path, *, display: str | None = None, text: str | None = None,
-                read_dotenv: bool = True) -> HuskyConfig:
+def load_config(
+    path: Path, *, display: str | None = None, text: str | None = None, read_dotenv: bool = True
+) -> HuskyConfig:
     """Load and validate husky.yaml at `path` (or `text` as if it were that file).
 
     Raises ConfigError listing every problem. `display` is how the file is named in

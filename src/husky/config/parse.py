@@ -14,7 +14,7 @@ from husky.scheduler.frequency import WEEKDAY_NAMES, Frequency, FrequencyKind
 _DURATION_UNITS_US: dict[str, float] = {
     "ns": 0.001,
     "us": 1,
-    "µs": 1,  # noqa: RUF001 - Go accepts both micro signs
+    "µs": 1,
     "μs": 1,
     "ms": 1_000,
     "s": 1_000_000,
@@ -108,7 +108,9 @@ def parse_frequency(text: str) -> Frequency:
     if value.startswith("after:"):
         upstream = value[len("after:") :].strip()
         if not upstream:
-            raise ValueError(f'unrecognised value "{text}": after: needs a job name; {FREQUENCY_HINT}')
+            raise ValueError(
+                f'unrecognised value "{text}": after: needs a job name; {FREQUENCY_HINT}'
+            )
         return Frequency(FrequencyKind.AFTER, upstream=upstream)
     if value.startswith("every:"):
         return Frequency(FrequencyKind.EVERY, interval=_parse_interval(text, value[6:]))

@@ -50,11 +50,22 @@ def _drop_missing_explained_by_typos(errors: list[ErrorDetails]) -> list[ErrorDe
         (err["loc"][:-1], close)
         for err in errors
         if err["type"] == "extra_forbidden"
-        for close in difflib.get_close_matches(str(err["loc"][-1]), [
-            str(e["loc"][-1]) for e in errors if e["type"] == "missing" and e["loc"][:-1] == err["loc"][:-1]
-        ], n=1, cutoff=0.6)
+        for close in difflib.get_close_matches(
+            str(err["loc"][-1]),
+            [
+                str(e["loc"][-1])
+                for e in errors
+                if e["type"] == "missing" and e["loc"][:-1] == err["loc"][:-1]
+            ],
+            n=1,
+            cutoff=0.6,
+        )
     }
-    return [e for e in errors if not (e["type"] == "missing" and (e["loc"][:-1], str(e["loc"][-1])) in typos)]
+    return [
+        e
+        for e in errors
+        if not (e["type"] == "missing" and (e["loc"][:-1], str(e["loc"][-1])) in typos)
+    ]
 
 
 def _problem(source: YamlSource, model: type[BaseModel], err: ErrorDetails) -> Problem:
@@ -126,9 +137,7 @@ def _allowed_keys(model: type[BaseModel], loc: list[int | str]) -> list[str]:
     for part in loc:
         tp = _unwrap(tp)
         if isinstance(tp, type) and issubclass(tp, BaseModel):
-            field = next(
-                (f for n, f in tp.model_fields.items() if part in (n, f.alias)), None
-            )
+            field = next((f for n, f in tp.model_fields.items() if part in (n, f.alias)), None)
             if field is None:
                 return []
             tp = field.annotation

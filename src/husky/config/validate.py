@@ -106,7 +106,9 @@ class Checker:
             self.enum([*base, "on_failure"], job.on_failure, ON_FAILURE_VALUES)
         for key in job.env:
             if not key or "=" in key or "\0" in key:
-                self.add([*base, "env", key], f'invalid variable name "{key}"; expected e.g. DB_URL')
+                self.add(
+                    [*base, "env", key], f'invalid variable name "{key}"; expected e.g. DB_URL'
+                )
         if job.sla is not None:
             self.sla([*base, "sla"], job.sla, timeout)
         self.tags([*base, "tags"], job.tags)
@@ -115,7 +117,9 @@ class Checker:
         if job.healthcheck is not None:
             hc, hc_base = job.healthcheck, [*base, "healthcheck"]
             if not hc.command.strip():
-                self.add([*hc_base, "command"], "field is required when healthcheck block is present")
+                self.add(
+                    [*hc_base, "command"], "field is required when healthcheck block is present"
+                )
             if hc.timeout is not None:
                 self.positive_duration([*hc_base, "timeout"], hc.timeout)
             if hc.on_fail is not None:
@@ -140,7 +144,10 @@ class Checker:
                 f'field is required when frequency is "{shown}"; expected HHMM such as "0300"',
             )
         elif freq.kind not in WALL_CLOCK_KINDS and job.time is not None:
-            self.add([*base, "time"], f'field is ignored when frequency is "{shown}" and should be removed')
+            self.add(
+                [*base, "time"],
+                f'field is ignored when frequency is "{shown}" and should be removed',
+            )
         elif job.time is not None:
             self.hhmm([*base, "time"], job.time)
 
@@ -225,7 +232,10 @@ class Checker:
         provider = integ.provider
         if provider is not None:
             if provider not in PROVIDERS:
-                self.add([*base, "provider"], f'unsupported provider "{provider}"; expected {_one_of(PROVIDERS)}')
+                self.add(
+                    [*base, "provider"],
+                    f'unsupported provider "{provider}"; expected {_one_of(PROVIDERS)}',
+                )
                 return
         elif name in PROVIDERS:
             provider = name
@@ -258,7 +268,10 @@ class Checker:
         if text == "exponential":
             return
         if not text.startswith("fixed:"):
-            self.add(path, f'"{text}" must be "exponential" or "fixed:<duration>"; expected e.g. "fixed:30s"')
+            self.add(
+                path,
+                f'"{text}" must be "exponential" or "fixed:<duration>"; expected e.g. "fixed:30s"',
+            )
             return
         try:
             delay = parse_duration(text[len("fixed:") :])
