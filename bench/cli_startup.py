@@ -21,7 +21,9 @@ TARGETS = {"--help": 0.300, "validate": 1.000}
 
 def timed(args: list[str]) -> float:
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "husky", *args], cwd=ROOT, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "husky", *args], cwd=ROOT, check=True, capture_output=True
+    )
     return time.perf_counter() - start
 
 
@@ -36,7 +38,9 @@ def main() -> None:
     for name, args in cases.items():
         median = statistics.median(timed(args) for _ in range(repeat))
         verdict = "PASS" if median < TARGETS[name] else "FAIL"
-        print(f"husky {name:<9} median {median * 1000:6.0f} ms  target < {TARGETS[name] * 1000:.0f} ms  -> {verdict}")
+        print(
+            f"husky {name:<9} median {median * 1000:6.0f} ms  target < {TARGETS[name] * 1000:.0f} ms  -> {verdict}"
+        )
 
 
 if __name__ == "__main__":
