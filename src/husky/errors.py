@@ -3,7 +3,10 @@
     HuskyError
     ├── ConfigError        a husky.yaml / huskyd.yaml that cannot be used (carries every problem)
     │   └── DagError       an unknown upstream or a dependency cycle
-    └── UsageError         a command asked for something that does not exist (e.g. unknown job)
+    ├── UsageError         a command asked for something that does not exist (e.g. unknown job)
+    ├── StoreError         the state database failed (I/O, corruption, schema too new)
+    ├── DaemonError        the daemon refused or failed a request (carries the HTTP status)
+    └── DaemonNotRunning   nothing answers on the data directory's socket
 
 The CLI maps every HuskyError to exit code 1 and prints `Error: <message>`.
 """
@@ -67,3 +70,26 @@ class DagError(ConfigError):
 
 class UsageError(HuskyError):
     """The user named something that does not exist."""
+
+
+class StoreError(HuskyError):
+    """The state database could not do what was asked."""
+
+
+class DaemonError(HuskyError):
+    """The daemon answered a request with an error."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        self.status = status
+        super().__init__(message)
+
+
+class DaemonNotRunning(HuskyError):
+    """No daemon answers on `<data>/husky.sock`."""
+
+    def __init__(self, socket_path: str) -> None:
+        self.socket_path = socket_path
+        super().__init__(
+            f"daemon is not running (no response on {socket_path})\n"
+            "Run `husky start` to start the daemon."
+        )

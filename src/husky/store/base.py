@@ -1,0 +1,88 @@
+"""The `StateStore` protocol: what the daemon asks of its database.
+
+One backend today (SQLite, `sqlite.py`); the contract suite in `tests/contract/`
+is what any backend must pass. Writes are asynchronous and serialised by the
+backend (a single writer); reads may run concurrently. No method blocks the event
+loop. Methods raise `StoreError` on storage failures and `RunNotFound` for an
+unknown run id where noted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from husky.models import JobState, LogLine, NewRun, Run, RunOutput, RunResult, RunStatus, Stream
+
+
+class StateStore(Protocol):
+    # -- runs -------------------------------------------------------------------------
+    async def create_run(self, new: NewRun) -> Run:
+        """Insert a run row (PENDING unless `new.status` says otherwise); return it with its id."""
+
+    async def mark_running(self, run_id: int, started_at: datetime, pgid: int | None) -> None:
+        """PENDING → RUNNING when the process is spawned; records its process group."""
+
+    async def finish_run(self, run_id: int, result: RunResult) -> None:
+        """Write the terminal status. Every log line appended for the run before this
+        call is committed before (or with) the status change (I21). Clears `pgid`."""
+
+    async def rewrite_status(
+        self, run_id: int, status: RunStatus, reason: str | None, finished_at: datetime
+    ) -> None:
+        """FAILED → RETRYING / SKIPPED, orphans → FAILED: status, reason, finished_at only."""
+
+    async def set_sla_breached(self, run_id: int) -> None: ...
+
+    async def get_run(self, run_id: int) -> Run | None: ...
+
+    async def list_runs(
+        self,
+        *,
+        job_name: str | None = None,
+        statuses: Sequence[RunStatus] = (),
+        limit: int = 20,
+        offset: int = 0,
+    ) -> list[Run]:
+        """Newest first (id DESC)."""
+
+    async def active_runs(self) -> list[Run]:
+        """Every PENDING or RUNNING row, oldest first (orphan recovery, status)."""
+
+    # -- logs -------------------------------------------------------------------------
+    async def append_logs(self, lines: Sequence[LogLine]) -> None:
+        """Queue lines for a batched commit. Returns at once unless the backlog is over
+        its bound, in which case it waits until the writer catches up (backpressure)."""
+
+    async def flush(self) -> None:
+        """Wait until everything queued so far is committed."""
+
+    async def get_logs(
+        self,
+        run_id: int,
+        *,
+        after_seq: int = 0,
+        limit: int | None = None,
+        streams: Sequence[Stream] = (),
+    ) -> list[LogLine]:
+        """Lines of a run by seq; `streams` empty = all."""
+
+    # -- outputs ----------------------------------------------------------------------
+    async def add_outputs(self, outputs: Sequence[RunOutput]) -> None: ...
+
+    async def get_outputs(self, *, run_id: int | None = None, cycle_id: str | None = None) -> list[RunOutput]: ...
+
+    # -- job state --------------------------------------------------------------------
+    async def record_outcome(self, job_name: str, status: RunStatus, at: datetime) -> None:
+        """SUCCESS sets last_success, FAILED sets last_failure; both keep the other column
+        (I11) and set last_status."""
+
+    async def set_next_run(self, job_name: str, at: datetime | None) -> None:
+        """Write only `next_run` (insert the row if needed)."""
+
+    async def job_states(self) -> dict[str, JobState]: ...
+
+    # -- lifecycle --------------------------------------------------------------------
+    async def close(self) -> None:
+        """Flush, stop the writer, close connections."""
