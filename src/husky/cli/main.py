@@ -12,9 +12,17 @@ import click
 
 from husky.cli.config_cmds import config_group, validate_command
 from husky.cli.context import CONTEXT_SETTINGS, Settings
+from husky.cli.daemon_cmds import (
+    daemon_group,
+    reload_command,
+    start_command,
+    status_command,
+    stop_command,
+)
+from husky.cli.run_cmds import cancel_command, history_command, logs_command, run_command
 from husky.cli.schedule_cmds import dag_command, next_command
 from husky.cli.version_cmd import version_command, version_line
-from husky.errors import HuskyError
+from husky.errors import DaemonError, DaemonNotRunning, HuskyError
 
 
 @click.group(context_settings=CONTEXT_SETTINGS, invoke_without_command=True)
@@ -47,7 +55,22 @@ def cli(ctx: click.Context, config: str, data: str, daemon_config: str | None) -
         click.echo(ctx.get_help())
 
 
-for command in (validate_command, config_group, dag_command, next_command, version_command):
+for command in (
+    validate_command,
+    config_group,
+    dag_command,
+    next_command,
+    version_command,
+    start_command,
+    daemon_group,
+    stop_command,
+    reload_command,
+    status_command,
+    run_command,
+    cancel_command,
+    logs_command,
+    history_command,
+):
     cli.add_command(command)
 
 
@@ -62,6 +85,12 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
         click.echo("Aborted!", err=True)
+        sys.exit(1)
+    except DaemonNotRunning as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except DaemonError as exc:
+        click.echo(f"Error: daemon error: {exc}", err=True)
         sys.exit(1)
     except HuskyError as exc:
         click.echo(f"Error: {exc}", err=True)

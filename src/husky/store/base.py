@@ -71,7 +71,9 @@ class StateStore(Protocol):
     # -- outputs ----------------------------------------------------------------------
     async def add_outputs(self, outputs: Sequence[RunOutput]) -> None: ...
 
-    async def get_outputs(self, *, run_id: int | None = None, cycle_id: str | None = None) -> list[RunOutput]: ...
+    async def get_outputs(
+        self, *, run_id: int | None = None, cycle_id: str | None = None
+    ) -> list[RunOutput]: ...
 
     # -- job state --------------------------------------------------------------------
     async def record_outcome(self, job_name: str, status: RunStatus, at: datetime) -> None:

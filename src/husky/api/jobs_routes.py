@@ -1,0 +1,72 @@
+"""`/api/jobs*`: the job list, one job, and the actions on it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from husky.api.deps import RuntimeDep
+from husky.api.params import int_param
+from husky.api.shapes import job_summary_json, run_json
+from husky.errors import DaemonError
+
+router = APIRouter(tags=["jobs"])
+MAX_REASON = 500
+
+
+@router.get("/api/jobs")
+async def list_jobs(rt: RuntimeDep, tag: str | None = None) -> list[dict[str, Any]]:
+    states = await rt.store.job_states()
+    return [
+        job_summary_json(
+            job,
+            states.get(name),
+            next_run=rt.next_runs.get(name),
+            running=rt.running(name),
+            paused=name in rt.paused,
+        )
+        for name, job in rt.config.jobs.items()
+        if tag is None or tag in job.tags
+    ]
+
+
+@router.get("/api/jobs/{name}")
+async def get_job(name: str, rt: RuntimeDep, runs: str | None = None) -> dict[str, Any]:
+    job = rt.config.jobs.get(name)
+    if job is None:
+        raise DaemonError("job not found", 404)
+    recent = await rt.store.list_runs(job_name=name, limit=int_param(runs, 20, maximum=1000))
+    return {"name": name, "job": job.to_dict(redact="all"), "runs": [run_json(r) for r in recent]}
+
+
+async def _reason(request: Request) -> str | None:
+    """`{"reason": "…"}`; a missing or unreadable body means no reason (api.md §6)."""
+    try:
+        body = json.loads(await request.body() or b"{}")
+    except ValueError:
+        return None
+    reason = body.get("reason") if isinstance(body, dict) else None
+    if not isinstance(reason, str) or not reason.strip():
+        return None
+    if len(reason) > MAX_REASON:
+        raise DaemonError(f"reason exceeds max length of {MAX_REASON} characters", 400)
+    return reason
+
+
+@router.post("/api/jobs/{name}/run", status_code=202)
+async def run_job(name: str, request: Request, rt: RuntimeDep) -> JSONResponse:
+    rt.job_or_404(name)
+    reason = await _reason(request)
+    triggered_by = f"cli: {reason}" if reason else "cli"
+    run = await rt.run_job(name, reason=reason, triggered_by=triggered_by)
+    return JSONResponse({"ok": True, "run_id": run.id}, status_code=202)
+
+
+@router.post("/api/jobs/{name}/cancel")
+async def cancel_job(name: str, rt: RuntimeDep) -> dict[str, Any]:
+    rt.job_or_404(name)
+    rt.cancel_job(name)
+    return {"ok": True}

@@ -1,0 +1,61 @@
+"""`/api/runs/{id}`: one run and its log lines."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import StreamingResponse
+
+from husky.api.deps import RuntimeDep
+from husky.api.follow import follow_run
+from husky.api.params import flag_param, int_param, run_id_param
+from husky.api.shapes import log_json, run_json
+from husky.errors import DaemonError
+from husky.models import Stream
+
+router = APIRouter(tags=["runs"])
+
+
+@router.get("/api/runs/{run_id}")
+async def get_run(run_id: str, rt: RuntimeDep) -> dict[str, Any]:
+    run = await rt.store.get_run(run_id_param(run_id))
+    if run is None:
+        raise DaemonError("run not found", 404)
+    return run_json(run)
+
+
+@router.get("/api/runs/{run_id}/logs")
+async def get_logs(
+    run_id: str,
+    rt: RuntimeDep,
+    limit: str | None = None,
+    offset: str | None = None,
+    include_healthcheck: str | None = None,
+) -> list[dict[str, Any]]:
+    """Paging first (by seq), then healthcheck lines removed unless asked for (api.md §6)."""
+    lines = await rt.store.get_logs(
+        run_id_param(run_id),
+        after_seq=int_param(offset, 0),
+        limit=int_param(limit, 500, minimum=1, maximum=100_000),
+    )
+    keep_hc = flag_param(include_healthcheck)
+    return [log_json(line) for line in lines if keep_hc or line.stream is not Stream.HEALTHCHECK]
+
+
+@router.get("/api/runs/{run_id}/follow")
+async def follow(
+    run_id: str, rt: RuntimeDep, include_healthcheck: str | None = None
+) -> StreamingResponse:
+    """The run's log as NDJSON: backfill, live lines, then an `end` frame (I24)."""
+    rid = run_id_param(run_id)
+    if await rt.store.get_run(rid) is None:
+        raise DaemonError("run not found", 404)
+
+    async def body() -> AsyncIterator[bytes]:
+        async for frame in follow_run(rt, rid, include_healthcheck=flag_param(include_healthcheck)):
+            yield json.dumps(frame).encode() + b"\n"
+
+    return StreamingResponse(body(), media_type="application/x-ndjson")

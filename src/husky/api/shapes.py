@@ -1,0 +1,93 @@
+"""JSON shapes of api.md §5, with exact field names. Timestamps carry milliseconds (I25)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from husky.config.effective import Job
+from husky.models import JobState, LogLine, Run, RunOutput, format_ts
+
+
+def ts(value: datetime | None) -> str | None:
+    return None if value is None else format_ts(value)
+
+
+def go_duration(value: timedelta) -> str:
+    """Whole seconds in Go's style: `45s`, `1m0s`, `2h0m5s`."""
+    total = max(0, round(value.total_seconds()))
+    hours, rest = divmod(total, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes}m{seconds}s"
+    if minutes:
+        return f"{minutes}m{seconds}s"
+    return f"{seconds}s"
+
+
+def run_json(run: Run) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": run.id, "job_name": run.job_name, "status": str(run.status)}
+    if run.status_reason:
+        out["status_reason"] = run.status_reason
+    out.update(
+        attempt=run.attempt,
+        trigger=str(run.trigger),
+        triggered_by=run.triggered_by,
+        reason=run.reason or "",
+    )
+    for key, value in (
+        ("started_at", ts(run.started_at)),
+        ("finished_at", ts(run.finished_at)),
+        ("exit_code", run.exit_code),
+        ("hc_status", run.hc_status),
+    ):
+        if value is not None:
+            out[key] = value
+    out["sla_breached"] = run.sla_breached
+    out["created_at"] = format_ts(run.created_at)
+    return out
+
+
+def log_json(line: LogLine) -> dict[str, Any]:
+    return {
+        "run_id": line.run_id,
+        "seq": line.seq,
+        "stream": str(line.stream),
+        "line": line.line,
+        "ts": format_ts(line.ts),
+    }
+
+
+def output_json(output: RunOutput) -> dict[str, Any]:
+    return {
+        "run_id": output.run_id,
+        "job_name": output.job_name,
+        "var_name": output.var_name,
+        "value": output.value,
+        "cycle_id": output.cycle_id,
+    }
+
+
+def job_summary_json(
+    job: Job, state: JobState | None, *, next_run: datetime | None, running: bool, paused: bool
+) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "name": job.name,
+        "description": job.description,
+        "frequency": job.frequency_text,
+    }
+    if job.timezone:
+        out["timezone"] = job.timezone
+    if job.tags:
+        out["tags"] = list(job.tags)
+    for key, value in (
+        ("next_run", ts(next_run)),
+        ("last_success", ts(state.last_success if state else None)),
+        ("last_failure", ts(state.last_failure if state else None)),
+    ):
+        if value is not None:
+            out[key] = value
+    out["running"] = running
+    if paused:
+        out["paused"] = True
+    return out

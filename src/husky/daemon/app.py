@@ -1,0 +1,211 @@
+"""The composition root: `husky daemon run` from start to exit (spec/recovery.md).
+
+Startup follows recovery.md §1 in order; each step that can fail says which one did,
+and whatever runtime file this process already wrote is removed before exiting 1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+from dataclasses import dataclass
+from pathlib import Path
+
+from husky.clock import Clock, SystemClock
+from husky.config.daemon import load_daemon_config
+from husky.config.daemon_models import DaemonConfig
+from husky.config.effective import HuskyConfig
+from husky.config.load import load_config
+from husky.daemon import logs as daemon_logs
+from husky.daemon import pidfile
+from husky.daemon.runtime import Runtime
+from husky.daemon.server import Door, bind_tcp, bind_unix, bound_addr
+from husky.dag import Dag, build_dag
+from husky.errors import ConfigError, DaemonError, HuskyError
+from husky.events import EventBus
+from husky.executor.process import kill_group
+from husky.executor.runner import Executor, ExecutorSettings
+from husky.models import RunStatus
+from husky.paths import DataDir
+from husky.store.sqlite import SQLiteStore
+
+log = logging.getLogger("husky.daemon")
+ORPHAN_REASON = "orphaned: daemon stopped while running"
+
+
+@dataclass(frozen=True)
+class DaemonOptions:
+    config: str
+    data: str
+    daemon_config: str | None
+
+
+class StartupError(HuskyError):
+    """A startup step failed; the message names the step (recovery.md §1)."""
+
+
+async def run_daemon(options: DaemonOptions, clock: Clock | None = None) -> None:
+    """Run until stopped. Raises StartupError (or HuskyError) when startup fails."""
+    clock = clock or SystemClock()
+    config_path = Path(options.config)
+    data = DataDir(Path(options.data))
+    try:
+        config = await asyncio.to_thread(load_config, config_path, display=options.config)
+    except ConfigError as exc:
+        raise StartupError(f"load config {options.config}: {exc}") from None
+    explicit = options.daemon_config is not None
+    dpath = Path(options.daemon_config) if options.daemon_config else None
+    try:
+        daemon_config = load_daemon_config(dpath, config.directory, explicit=explicit)
+    except ConfigError as exc:
+        raise StartupError(f"load daemon config: {exc}") from None
+    daemon_logs.configure(daemon_config)
+    if daemon_config.path is None:
+        log.info("no huskyd.yaml found, using defaults")
+    try:
+        dag = build_dag(config)
+    except ConfigError as exc:
+        raise StartupError(f"dag validation failed: {exc}") from None
+    data.ensure()
+    pidfile.acquire(data.pid_file)
+    written: list[Path] = [data.pid_file]
+    try:
+        await _serve(options, clock, config_path, data, config, dag, daemon_config, written)
+    finally:
+        for path in written:
+            if path == data.pid_file:
+                pidfile.release(path)
+            else:
+                path.unlink(missing_ok=True)
+
+
+async def _serve(
+    options: DaemonOptions,
+    clock: Clock,
+    config_path: Path,
+    data: DataDir,
+    config: HuskyConfig,
+    dag: Dag,
+    daemon_config: DaemonConfig,
+    written: list[Path],
+) -> None:
+    db_path = daemon_config.db_path(data.root)
+    try:
+        store = await SQLiteStore.open(
+            db_path,
+            busy_timeout_ms=int(
+                daemon_config.storage.sqlite.busy_timeout_delta.total_seconds() * 1000
+            ),
+            wal_autocheckpoint=daemon_config.storage.sqlite.wal_autocheckpoint,
+        )
+    except (HuskyError, OSError) as exc:
+        raise StartupError(f"open store {db_path}: {exc}") from None
+    async with contextlib.AsyncExitStack() as stack:
+        stack.push_async_callback(store.close)
+        bus = EventBus()
+        settings = ExecutorSettings(
+            shell=daemon_config.executor.shell,
+            global_env=dict(daemon_config.executor.global_env),
+            working_dir=_working_dir(config.directory, daemon_config.executor.working_dir),
+            max_concurrent_jobs=daemon_config.scheduler.max_concurrent_jobs,
+            pool_size=daemon_config.executor.pool_size,
+        )
+        executor = Executor(store, bus, clock, settings)
+        runtime = Runtime(
+            config=config,
+            dag=dag,
+            daemon_config=daemon_config,
+            config_path=config_path,
+            config_display=options.config,
+            daemon_config_display=options.daemon_config
+            or (str(daemon_config.path) if daemon_config.path else ""),
+            data=data,
+            db_path=db_path,
+            store=store,
+            executor=executor,
+            bus=bus,
+            clock=clock,
+            started_at=clock.now(),
+        )
+        _install_signals(runtime)
+        await _recover_orphans(runtime)
+
+        from husky.api.app import create_app  # the server stack loads only in the daemon
+
+        app = create_app(runtime)
+        unix_door = Door(app, bind_unix(data.socket))
+        written.append(data.socket)
+        try:
+            tcp_sock = bind_tcp(daemon_config.api.addr)
+        except OSError as exc:
+            raise StartupError(
+                f"bind api listener {daemon_config.api.addr}: {exc.strerror}"
+            ) from None
+        tcp_door = Door(app, tcp_sock)
+        await unix_door.start()
+        await tcp_door.start()
+        data.api_addr.write_text(bound_addr(tcp_sock) + "\n", encoding="utf-8")
+        written.append(data.api_addr)
+        log.info("daemon started (pid %d, api %s)", runtime.pid, bound_addr(tcp_sock))
+
+        await runtime.stop_requested.wait()
+        await _graceful_stop(runtime, tcp_door, unix_door)
+        data.api_addr.unlink(missing_ok=True)
+    log.info("daemon stopped")
+
+
+def _working_dir(config_dir: Path, configured: str) -> Path:
+    """I14: husky.yaml's directory, or `executor.working_dir` resolved against it."""
+    base = config_dir.resolve()
+    return (base / configured).resolve() if configured else base
+
+
+def _install_signals(runtime: Runtime) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, runtime.request_stop)
+    loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(_reload_on_hup(runtime)))
+
+
+async def _reload_on_hup(runtime: Runtime) -> None:
+    with contextlib.suppress(DaemonError):
+        await runtime.reload()
+
+
+async def _recover_orphans(runtime: Runtime) -> None:
+    """PENDING/RUNNING rows left by a dead daemon: kill their surviving process group,
+    then mark them FAILED (I26, recovery.md §2)."""
+    for run in await runtime.store.active_runs():
+        if run.pgid is not None and await kill_group(run.pgid, grace=2.0):
+            log.warning(
+                "orphan run %d of %s: killed its surviving process group %d",
+                run.id,
+                run.job_name,
+                run.pgid,
+            )
+        await runtime.store.rewrite_status(
+            run.id, RunStatus.FAILED, ORPHAN_REASON, runtime.clock.now()
+        )
+        log.warning("orphan run %d of %s marked FAILED", run.id, run.job_name)
+
+
+async def _graceful_stop(runtime: Runtime, tcp_door: Door, unix_door: Door) -> None:
+    """recovery.md §5 (C5): stop starting work, shut HTTP, drain runs up to
+    `scheduler.shutdown_timeout` while the socket still answers, then kill leftovers."""
+    runtime.stopping = True
+    runtime.executor.stop_accepting()
+    await tcp_door.stop()
+    timeout = runtime.daemon_config.scheduler.shutdown_timeout_delta.total_seconds()
+    leftovers = await runtime.executor.drain(timeout)
+    if leftovers:
+        log.warning("shutdown_timeout %.0fs reached: killing %d run(s)", timeout, len(leftovers))
+        for active in leftovers:
+            if active.run.pgid is not None:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(active.run.pgid, signal.SIGKILL)
+            if active.task is not None:
+                active.task.cancel()
+    await unix_door.stop()

@@ -1,0 +1,112 @@
+"""What a running daemon holds and the operations the API performs on it.
+
+Built by the composition root (`daemon/app.py`) and handed to the API; nothing here
+binds sockets or handles signals.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from husky import __version__
+from husky.clock import Clock
+from husky.config.daemon_models import DaemonConfig
+from husky.config.effective import HuskyConfig
+from husky.config.load import load_config
+from husky.dag import Dag, build_dag
+from husky.errors import ConfigError, DaemonError
+from husky.events import EventBus
+from husky.executor.runner import Executor
+from husky.models import Run, Trigger
+from husky.paths import DataDir
+from husky.store.base import StateStore
+
+log = logging.getLogger("husky.daemon")
+
+
+@dataclass
+class Runtime:
+    config: HuskyConfig
+    dag: Dag
+    daemon_config: DaemonConfig
+    config_path: Path
+    config_display: str
+    daemon_config_display: str
+    data: DataDir
+    db_path: Path
+    store: StateStore
+    executor: Executor
+    bus: EventBus
+    clock: Clock
+    started_at: datetime
+    version: str = __version__
+    pid: int = field(default_factory=os.getpid)
+    paused: set[str] = field(default_factory=set)
+    next_runs: dict[str, datetime] = field(default_factory=dict)
+    stopping: bool = False
+    stop_requested: asyncio.Event = field(default_factory=asyncio.Event)
+
+    # -- jobs -------------------------------------------------------------------------
+
+    def job_or_404(self, name: str) -> None:
+        if name not in self.config.jobs:
+            raise DaemonError("job not found", 404)
+
+    async def run_job(self, name: str, *, reason: str | None, triggered_by: str) -> Run:
+        """A manual run (execution.md §3): trigger `manual`, a new cycle."""
+        if self.stopping:
+            raise DaemonError("daemon is shutting down", 503)
+        job = self.config.jobs.get(name)
+        if job is None:
+            raise DaemonError("job not found", 404)
+        return await self.executor.submit(
+            job,
+            trigger=Trigger.MANUAL,
+            triggered_by=triggered_by,
+            reason=reason,
+            cycle_id=str(uuid.uuid4()),
+        )
+
+    def cancel_job(self, name: str) -> int:
+        """Cancel every PENDING or RUNNING run of the job; how many were cancelled."""
+        runs = self.executor.runs_of(name)
+        if not runs:
+            raise DaemonError(f'job "{name}" is not currently running', 400)
+        for active in runs:
+            self.executor.cancel(active.run.id)
+        return len(runs)
+
+    def running(self, name: str) -> bool:
+        return any(a.executing for a in self.executor.runs_of(name))
+
+    # -- daemon -----------------------------------------------------------------------
+
+    async def reload(self) -> None:
+        """Re-read husky.yaml (off the loop) and swap it in atomically; raise DaemonError and
+        keep the old config when the new one is invalid (recovery.md §4)."""
+        try:
+            config, dag = await asyncio.to_thread(self._load)
+        except DaemonError as exc:
+            log.error("hot-reload failed, keeping old config: %s", exc)
+            raise
+        self.config, self.dag = config, dag
+        log.info("config reloaded (%d jobs)", len(config.jobs))
+
+    def _load(self) -> tuple[HuskyConfig, Dag]:
+        try:
+            config = load_config(self.config_path, display=self.config_display)
+        except ConfigError as exc:
+            raise DaemonError(f"reload: config load failed: {exc}", 400) from None
+        try:
+            return config, build_dag(config)
+        except ConfigError as exc:
+            raise DaemonError(f"reload: dag validation failed: {exc}", 400) from None
+
+    def request_stop(self) -> None:
+        self.stop_requested.set()

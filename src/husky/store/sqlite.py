@@ -1,0 +1,256 @@
+"""`SQLiteStore`: the embedded StateStore (store.md), WAL, one writer thread, batched logs.
+
+Writes go to `SQLiteWriter` (one thread, one connection, FIFO queue, group commit for
+log lines); reads go to `SQLiteReader` connections in worker threads, so the event
+loop never blocks on SQLite. The schema and migrations live in `sqlite_schema.py`,
+row mapping in `sqlite_rows.py`.
+
+    store = await SQLiteStore.open(data_dir / "husky.db")
+    try:
+        run = await store.create_run(new_run)
+        ...
+    finally:
+        await store.close()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from husky.models import JobState, LogLine, NewRun, Run, RunOutput, RunResult, RunStatus, Stream
+from husky.store.base import StateStore
+from husky.store.sqlite_reader import SQLiteReader
+from husky.store.sqlite_rows import (
+    INSERT_OUTPUT,
+    INSERT_RUN,
+    log_rows,
+    new_run_params,
+    opt_ts_text,
+    output_params,
+    run_from_row,
+    ts_text,
+)
+from husky.store.sqlite_schema import connect
+from husky.store.sqlite_writer import SQLiteWriter
+
+T = TypeVar("T")
+
+#: record_outcome: which column each outcome sets; other statuses leave job_state alone
+#: (execution.md §8: cancel, skip command, orphan marking).
+_OUTCOME_COLUMN = {RunStatus.SUCCESS: "last_success", RunStatus.FAILED: "last_failure"}
+
+
+class SQLiteStore:
+    """StateStore on one SQLite file. Build with `await SQLiteStore.open(path)`."""
+
+    def __init__(self, path: Path, writer: SQLiteWriter, reader: SQLiteReader) -> None:
+        self.path = path
+        self.writer = writer
+        self.reader = reader
+        self._closed = False
+
+    @classmethod
+    async def open(
+        cls,
+        path: Path,
+        *,
+        busy_timeout_ms: int = 5000,
+        wal_autocheckpoint: int = 1000,
+        max_log_backlog: int = 100_000,
+        max_log_batch: int = 10_000,
+    ) -> SQLiteStore:
+        """Open (creating file, mode 0600, and schema if missing) and start the writer.
+
+        `max_log_backlog` bounds log lines queued but not committed (`append_logs`
+        waits beyond it); `max_log_batch` caps the rows of one group commit.
+        """
+
+        def build() -> tuple[sqlite3.Connection, SQLiteReader]:
+            conn = connect(
+                path, busy_timeout_ms=busy_timeout_ms, wal_autocheckpoint=wal_autocheckpoint
+            )
+            try:
+                return conn, SQLiteReader(path, busy_timeout_ms=busy_timeout_ms)
+            except BaseException:
+                conn.close()
+                raise
+
+        conn, reader = await asyncio.to_thread(build)
+        writer = SQLiteWriter(conn, max_backlog=max_log_backlog, max_batch=max_log_batch)
+        return cls(path, writer, reader)
+
+    async def __aenter__(self) -> SQLiteStore:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `fn(conn)` on the writer thread inside one transaction; return its result.
+
+        For writes beyond the protocol (alerts, retention). `fn` must not block on the
+        event loop. sqlite3 errors arrive as StoreError; the transaction is rolled back.
+        """
+        future = self.writer.submit(fn, asyncio.get_running_loop())
+        result: T = await future
+        return result
+
+    # -- runs -----------------------------------------------------------------------------
+
+    async def create_run(self, new: NewRun) -> Run:
+        params = new_run_params(new)
+        return await self.write(lambda c: run_from_row(c.execute(INSERT_RUN, params).fetchall()[0]))
+
+    async def mark_running(self, run_id: int, started_at: datetime, pgid: int | None) -> None:
+        sql = "UPDATE job_runs SET status = ?, started_at = ?, pgid = ? WHERE id = ?"
+        await self._execute(sql, (RunStatus.RUNNING.value, ts_text(started_at), pgid, run_id))
+
+    async def finish_run(self, run_id: int, result: RunResult) -> None:
+        # Queued behind every log line appended before this call: the FIFO writer commits
+        # them first (I21).
+        sql = (
+            "UPDATE job_runs SET status = ?, finished_at = ?, exit_code = ?, status_reason = ?,"
+            " hc_status = ?, pgid = NULL WHERE id = ?"
+        )
+        params = (
+            result.status.value,
+            ts_text(result.finished_at),
+            result.exit_code,
+            result.status_reason,
+            result.hc_status,
+            run_id,
+        )
+        await self._execute(sql, params)
+
+    async def rewrite_status(
+        self, run_id: int, status: RunStatus, reason: str | None, finished_at: datetime
+    ) -> None:
+        sql = "UPDATE job_runs SET status = ?, status_reason = ?, finished_at = ? WHERE id = ?"
+        await self._execute(sql, (status.value, reason, ts_text(finished_at), run_id))
+
+    async def set_sla_breached(self, run_id: int) -> None:
+        await self._execute("UPDATE job_runs SET sla_breached = 1 WHERE id = ?", (run_id,))
+
+    async def get_run(self, run_id: int) -> Run | None:
+        return await asyncio.to_thread(self.reader.get_run, run_id)
+
+    async def list_runs(
+        self,
+        *,
+        job_name: str | None = None,
+        statuses: Sequence[RunStatus] = (),
+        limit: int = 20,
+        offset: int = 0,
+    ) -> list[Run]:
+        return await asyncio.to_thread(
+            self.reader.list_runs, job_name=job_name, statuses=statuses, limit=limit, offset=offset
+        )
+
+    async def active_runs(self) -> list[Run]:
+        return await asyncio.to_thread(self.reader.active_runs)
+
+    # -- logs -----------------------------------------------------------------------------
+
+    async def append_logs(self, lines: Sequence[LogLine]) -> None:
+        """Queue lines for a group commit; waits only while the backlog is over its bound."""
+        if not lines:
+            return
+        wait = self.writer.put_logs(log_rows(lines), asyncio.get_running_loop())
+        if wait is not None:
+            await wait
+
+    async def flush(self) -> None:
+        """Wait until everything queued so far is committed; raises StoreError if a log
+        batch failed to commit since the previous flush."""
+        await self.writer.submit(None, asyncio.get_running_loop())
+
+    async def get_logs(
+        self,
+        run_id: int,
+        *,
+        after_seq: int = 0,
+        limit: int | None = None,
+        streams: Sequence[Stream] = (),
+    ) -> list[LogLine]:
+        return await asyncio.to_thread(
+            self.reader.get_logs, run_id, after_seq=after_seq, limit=limit, streams=streams
+        )
+
+    # -- outputs --------------------------------------------------------------------------
+
+    async def add_outputs(self, outputs: Sequence[RunOutput]) -> None:
+        if not outputs:
+            return
+        params = [output_params(o) for o in outputs]
+
+        def insert(conn: sqlite3.Connection) -> None:
+            conn.executemany(INSERT_OUTPUT, params)
+
+        await self.write(insert)
+
+    async def get_outputs(
+        self, *, run_id: int | None = None, cycle_id: str | None = None
+    ) -> list[RunOutput]:
+        return await asyncio.to_thread(self.reader.get_outputs, run_id=run_id, cycle_id=cycle_id)
+
+    # -- job state ------------------------------------------------------------------------
+
+    async def record_outcome(self, job_name: str, status: RunStatus, at: datetime) -> None:
+        """SUCCESS sets last_success, FAILED last_failure, both set last_status and keep
+        the other timestamp (I11). Any other status changes nothing (execution.md §8)."""
+        column = _OUTCOME_COLUMN.get(status)
+        if column is None:
+            return
+        sql = (
+            f"INSERT INTO job_state (job_name, {column}, last_status) VALUES (?, ?, ?)"
+            f" ON CONFLICT (job_name) DO UPDATE SET {column} = excluded.{column},"
+            " last_status = excluded.last_status"
+        )
+        await self._execute(sql, (job_name, ts_text(at), status.value))
+
+    async def set_next_run(self, job_name: str, at: datetime | None) -> None:
+        sql = (
+            "INSERT INTO job_state (job_name, next_run) VALUES (?, ?)"
+            " ON CONFLICT (job_name) DO UPDATE SET next_run = excluded.next_run"
+        )
+        await self._execute(sql, (job_name, opt_ts_text(at)))
+
+    async def job_states(self) -> dict[str, JobState]:
+        return await asyncio.to_thread(self.reader.job_states)
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    async def close(self) -> None:
+        """Flush, stop the writer, close every connection. Idempotent. A log batch that
+        failed since the last flush is raised after everything is closed."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            await self.flush()
+        finally:
+            await asyncio.to_thread(self.writer.stop)
+            self.reader.close()
+
+    async def _execute(self, sql: str, params: Sequence[Any]) -> None:
+        def run(conn: sqlite3.Connection) -> None:
+            conn.execute(sql, params)
+
+        await self.write(run)
+
+
+if TYPE_CHECKING:  # mypy checks SQLiteStore against the protocol here
+
+    def _conforms(store: SQLiteStore) -> StateStore:
+        return store

@@ -1,0 +1,171 @@
+"""Synchronous reads of the state database: every SELECT the store makes, once.
+
+`SQLiteReader` is what CLI processes use directly (no event loop) and what
+`SQLiteStore` calls from worker threads. It keeps a small pool of connections, one
+per concurrent caller, marked `query_only`; WAL lets them read while the daemon
+writes. Opening creates the file and schema if missing (store.md §1).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from husky.errors import StoreError
+from husky.models import JobState, LogLine, Run, RunOutput, RunStatus, Stream
+from husky.store.sqlite_rows import (
+    JOB_STATE_COLUMNS,
+    LOG_COLUMNS,
+    OUTPUT_COLUMNS,
+    RUN_COLUMNS,
+    job_state_from_row,
+    logs_from_rows,
+    output_from_row,
+    run_from_row,
+)
+from husky.store.sqlite_schema import connect
+
+_ACTIVE = (RunStatus.PENDING.value, RunStatus.RUNNING.value)
+
+
+def _marks(n: int) -> str:
+    return ", ".join("?" * n)
+
+
+class SQLiteReader:
+    """Read-only access to a Husky state database. Thread-safe; `close()` when done."""
+
+    def __init__(self, path: Path, *, busy_timeout_ms: int = 5000) -> None:
+        self.path = path
+        self._busy_timeout_ms = busy_timeout_ms
+        self._lock = threading.Lock()
+        self._idle: list[sqlite3.Connection] = []
+        self._closed = False
+        self._idle.append(self._open())  # fail now, not at the first query
+
+    def __enter__(self) -> SQLiteReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close every pooled connection; connections in use close when returned."""
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
+
+    # -- runs -----------------------------------------------------------------------------
+
+    def get_run(self, run_id: int) -> Run | None:
+        rows = self._query(f"SELECT {RUN_COLUMNS} FROM job_runs WHERE id = ?", (run_id,))
+        return run_from_row(rows[0]) if rows else None
+
+    def list_runs(
+        self,
+        *,
+        job_name: str | None = None,
+        statuses: Sequence[RunStatus] = (),
+        limit: int = 20,
+        offset: int = 0,
+    ) -> list[Run]:
+        """Newest first (id DESC); every filter applies before LIMIT/OFFSET."""
+        where: list[str] = []
+        params: list[Any] = []
+        if job_name is not None:
+            where.append("job_name = ?")
+            params.append(job_name)
+        if statuses:
+            where.append(f"status IN ({_marks(len(statuses))})")
+            params.extend(RunStatus(s).value for s in statuses)
+        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        sql = f"SELECT {RUN_COLUMNS} FROM job_runs{clause} ORDER BY id DESC LIMIT ? OFFSET ?"
+        return [run_from_row(r) for r in self._query(sql, (*params, limit, offset))]
+
+    def active_runs(self) -> list[Run]:
+        """Every PENDING or RUNNING row, oldest first."""
+        sql = f"SELECT {RUN_COLUMNS} FROM job_runs WHERE status IN (?, ?) ORDER BY id"
+        return [run_from_row(r) for r in self._query(sql, _ACTIVE)]
+
+    # -- logs -----------------------------------------------------------------------------
+
+    def get_logs(
+        self,
+        run_id: int,
+        *,
+        after_seq: int = 0,
+        limit: int | None = None,
+        streams: Sequence[Stream] = (),
+    ) -> list[LogLine]:
+        """Lines of a run with seq > after_seq, by seq; `streams` empty = all."""
+        sql = f"SELECT {LOG_COLUMNS} FROM run_logs WHERE run_id = ? AND seq > ?"
+        params: list[Any] = [run_id, after_seq]
+        if streams:
+            sql += f" AND stream IN ({_marks(len(streams))})"
+            params.extend(Stream(s).value for s in streams)
+        sql += " ORDER BY seq, id LIMIT ?"
+        params.append(-1 if limit is None else limit)
+        return logs_from_rows(self._query(sql, params))
+
+    # -- outputs --------------------------------------------------------------------------
+
+    def get_outputs(
+        self, *, run_id: int | None = None, cycle_id: str | None = None
+    ) -> list[RunOutput]:
+        """Outputs in insertion order, filtered by run and/or cycle (neither = all)."""
+        where: list[str] = []
+        params: list[Any] = []
+        if run_id is not None:
+            where.append("run_id = ?")
+            params.append(run_id)
+        if cycle_id is not None:
+            where.append("cycle_id = ?")
+            params.append(cycle_id)
+        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        sql = f"SELECT {OUTPUT_COLUMNS} FROM run_outputs{clause} ORDER BY id"
+        return [output_from_row(r) for r in self._query(sql, params)]
+
+    # -- job state ------------------------------------------------------------------------
+
+    def job_states(self) -> dict[str, JobState]:
+        sql = f"SELECT {JOB_STATE_COLUMNS} FROM job_state ORDER BY job_name"
+        states = (job_state_from_row(r) for r in self._query(sql, ()))
+        return {s.job_name: s for s in states}
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    def _open(self) -> sqlite3.Connection:
+        conn = connect(self.path, busy_timeout_ms=self._busy_timeout_ms, wal_autocheckpoint=0)
+        conn.execute("PRAGMA query_only = ON")
+        return conn
+
+    @contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            if self._closed:
+                raise StoreError("state database reader is closed")
+            conn = self._idle.pop() if self._idle else None
+        if conn is None:
+            conn = self._open()
+        try:
+            yield conn
+        finally:
+            with self._lock:
+                keep = not self._closed
+                if keep:
+                    self._idle.append(conn)
+            if not keep:
+                conn.close()
+
+    def _query(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        try:
+            with self._connection() as conn:
+                return conn.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(f"state database read failed: {exc}") from exc

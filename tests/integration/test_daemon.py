@@ -1,0 +1,330 @@
+"""The real daemon, started as a user would (`husky start` / `husky daemon run`), driven only
+through the CLI and the HTTP API."""
+
+from __future__ import annotations
+
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+
+import httpx
+
+from husky.executor.process import group_alive
+from husky.store.sqlite_reader import SQLiteReader
+from tests.integration.daemon_helpers import Project, wait_for
+
+JOBS = """
+version: "1"
+jobs:
+  hello:
+    description: Say hello
+    frequency: manual
+    command: echo "hello $WHO"; echo oops >&2
+    env:
+      WHO: world
+  slow:
+    description: Sleep with grandchildren, report the group id
+    frequency: manual
+    command: echo $$ > slow.pgid; sleep 1000 & sleep 1000 & wait
+  timeboxed:
+    description: Outlive its timeout
+    frequency: manual
+    timeout: 1s
+    command: echo $$ > timeboxed.pgid; sleep 1000 & sleep 1000 & wait
+  chatty:
+    description: 100,000 lines on each stream
+    frequency: manual
+    command: python3 -c "import sys; [print(f'out {i}') or print(f'err {i}', file=sys.stderr) for i in range(100000)]"
+"""
+
+
+def pgid_of(project: Project, name: str) -> int:
+    return int(
+        wait_for(
+            lambda: (
+                (project.root / name).read_text().strip() if (project.root / name).exists() else ""
+            ),
+            what=name,
+        )
+    )
+
+
+def group_gone(pgid: int) -> bool:
+    return wait_for(
+        lambda: not group_alive(pgid), timeout=15, what=f"process group {pgid} to be gone"
+    )
+
+
+def test_manual_run_with_reason_lands_in_history(project: Project) -> None:
+    project.write(JOBS)
+    project.start()
+    result = project.husky("run", "hello", "--reason", "testing the docs")
+    assert (result.returncode, result.stdout.strip()) == (0, 'job "hello" triggered')
+    runs = wait_for(lambda: project.get("/api/jobs/hello")["runs"], what="a run")
+    run = project.wait_run(runs[0]["id"])
+    assert run["status"] == "SUCCESS" and run["exit_code"] == 0
+    assert (run["trigger"], run["triggered_by"], run["reason"]) == (
+        "manual",
+        "cli: testing the docs",
+        "testing the docs",
+    )
+    history = project.husky("history", "hello")
+    assert history.returncode == 0
+    header, row = history.stdout.splitlines()[:2]
+    assert header.split() == ["RUN", "ID", "STATUS", "DURATION", "TRIGGER", "REASON", "VS", "SLA"]
+    assert (
+        row.split()[:4] == [str(run["id"]), "SUCCESS", "0s", "manual"] and "testing the docs" in row
+    )
+    logs = project.husky("logs", "hello")
+    assert logs.stdout.splitlines() == ["hello world", "oops"]
+    api_logs = project.get(f"/api/runs/{run['id']}/logs")
+    assert [(entry["seq"], entry["stream"], entry["line"]) for entry in api_logs] == [
+        (1, "stdout", "hello world"),
+        (2, "stderr", "oops"),
+    ]
+
+
+def test_every_line_of_a_chatty_job_is_stored_in_order(project: Project) -> None:
+    project.write(JOBS)
+    project.start()
+    run = project.wait_run(project.run_job("chatty"), timeout=120)
+    assert run["status"] == "SUCCESS"
+    reader = SQLiteReader(project.data / "husky.db")
+    lines = reader.get_logs(run["id"])
+    reader.close()
+    assert len(lines) == 200_000
+    assert [line.seq for line in lines] == list(range(1, 200_001))
+    out = [line.line for line in lines if line.stream == "stdout"]
+    err = [line.line for line in lines if line.stream == "stderr"]
+    assert out == [f"out {i}" for i in range(100_000)]
+    assert err == [f"err {i}" for i in range(100_000)]
+
+
+def test_timeout_kills_the_whole_process_group(project: Project) -> None:
+    project.write(JOBS)
+    project.start()
+    run_id = project.run_job("timeboxed")
+    pgid = pgid_of(project, "timeboxed.pgid")
+    run = project.wait_run(run_id, timeout=30)
+    assert (run["status"], run["exit_code"], run["status_reason"]) == (
+        "FAILED",
+        -1,
+        "timed out after 1s",
+    )
+    assert group_gone(pgid)
+
+
+def test_cancel_kills_the_group(project: Project) -> None:
+    project.write(JOBS)
+    project.start()
+    run_id = project.run_job("slow")
+    pgid = pgid_of(project, "slow.pgid")
+    project.wait_run(run_id, status={"RUNNING"})
+    result = project.husky("cancel", "slow")
+    assert (result.returncode, result.stdout.strip()) == (0, 'job "slow" cancelled')
+    run = project.wait_run(run_id)
+    assert (run["status"], run["status_reason"], run["exit_code"]) == (
+        "CANCELLED",
+        "cancelled by operator",
+        -1,
+    )
+    assert group_gone(pgid)
+    again = project.husky("cancel", "slow")
+    assert again.returncode == 1
+    assert again.stderr.strip() == 'Error: daemon error: job "slow" is not currently running'
+
+
+def test_daemon_killed_mid_run_leaves_an_orphan_that_restart_cleans_up(project: Project) -> None:
+    project.write(JOBS)
+    pid = project.start()
+    run_id = project.run_job("slow")
+    pgid = pgid_of(project, "slow.pgid")
+    project.wait_run(run_id, status={"RUNNING"})
+    assert project.husky("stop", "--force").stdout.strip() == f"sent SIGKILL to daemon (pid {pid})"
+    wait_for(lambda: not _alive(pid), what="daemon to die")
+    assert group_alive(pgid), "the job's group outlives a SIGKILLed daemon"
+    project.start()
+    run = project.get(f"/api/runs/{run_id}")
+    assert (run["status"], run["status_reason"]) == (
+        "FAILED",
+        "orphaned: daemon stopped while running",
+    )
+    assert group_gone(pgid)
+
+
+def _alive(pid: int) -> bool:
+    from husky.daemon.pidfile import pid_alive
+
+    return pid_alive(pid)
+
+
+def test_stale_pid_file_is_replaced_and_second_start_refuses(project: Project) -> None:
+    project.write(JOBS)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    project.data.mkdir(mode=0o700)
+    (project.data / "husky.pid").write_text(f"{dead.pid}\n")
+    pid = project.start()
+    assert project.pid() == pid
+    assert "stale PID file" in project.daemon_log()
+    second = project.husky("start")
+    assert second.returncode == 1
+    assert second.stderr.strip() == f"Error: daemon already running (pid {pid})"
+    foreground = project.husky("daemon", "run")
+    assert foreground.returncode == 1
+    assert f"daemon already running (pid {pid})" in foreground.stderr
+
+
+def test_reload_with_a_cycle_keeps_the_old_config(project: Project) -> None:
+    project.write(JOBS)
+    project.start()
+    project.write(
+        """
+        version: "1"
+        jobs:
+          a: {description: a, frequency: manual, command: "true", depends_on: [b]}
+          b: {description: b, frequency: manual, command: "true", depends_on: [a]}
+        """
+    )
+    result = project.husky("reload")
+    assert result.returncode == 1
+    assert result.stderr.startswith(
+        "Error: daemon error: reload: dag validation failed: dag: cycle detected: a -> b -> a"
+    )
+    assert [job["name"] for job in project.get("/api/jobs")] == [
+        "chatty",
+        "hello",
+        "slow",
+        "timeboxed",
+    ]
+    assert project.wait_run(project.run_job("hello"))["status"] == "SUCCESS"
+    project.write(JOBS.replace("hello:", "greet:"))
+    ok = project.husky("reload")
+    assert (ok.returncode, ok.stdout.strip()) == (0, "config reloaded")
+    assert "greet" in [job["name"] for job in project.get("/api/jobs")]
+
+
+def test_runtime_files_are_owner_only(project: Project) -> None:
+    project.write(JOBS)
+    project.start()
+    mode = lambda path: stat.S_IMODE(os.stat(path).st_mode)  # noqa: E731
+    assert mode(project.data) == 0o700
+    assert mode(project.data / "husky.sock") == 0o600
+    assert mode(project.data / "husky.db") == 0o600
+    addr = (project.data / "api.addr").read_text().strip()
+    assert addr.startswith("127.0.0.1:")
+
+
+def test_cli_without_a_daemon_says_so(project: Project) -> None:
+    project.write(JOBS)
+    result = project.husky("status")
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "error: daemon is not running (no response on .husky/husky.sock)",
+        "Run `husky start` to start the daemon.",
+    ]
+
+
+def test_logs_tail_streams_until_the_run_ends(project: Project) -> None:
+    project.write(
+        """
+        version: "1"
+        jobs:
+          ticker:
+            description: Print slowly
+            frequency: manual
+            command: for i in 1 2 3 4 5; do echo "tick $i"; sleep 0.2; done
+        """
+    )
+    project.start()
+    run_id = project.run_job("ticker")
+    project.wait_run(run_id, status={"RUNNING"})
+    started = time.monotonic()
+    result = project.husky("logs", "ticker", "--tail")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [f"tick {i}" for i in range(1, 6)]
+    assert time.monotonic() - started < 10
+    assert project.get(f"/api/runs/{run_id}")["status"] == "SUCCESS"
+
+
+def test_status_and_graceful_stop(project: Project) -> None:
+    project.write(JOBS)
+    pid = project.start()
+    status = project.husky("status")
+    assert status.returncode == 0
+    assert status.stdout.splitlines()[0].split() == [
+        "NAME",
+        "NEXT",
+        "RUN",
+        "LAST",
+        "SUCCESS",
+        "LAST",
+        "FAILURE",
+    ]
+    project.wait_run(project.run_job("hello"))
+    assert "hello" in project.husky("status").stdout
+    stop = project.husky("stop")
+    assert (stop.returncode, stop.stdout.strip()) == (0, "✓ daemon shutdown successfully")
+    wait_for(lambda: not _alive(pid), what="daemon exit")
+    for name in ("husky.pid", "husky.sock", "api.addr"):
+        assert not (project.data / name).exists(), name
+    assert "daemon stopped" in project.daemon_log()
+
+
+def test_api_answers_bad_input_with_json_4xx(project: Project) -> None:
+    project.write(JOBS)
+    project.start()
+    with project.api() as client:
+        cases = [
+            (client.get("/api/runs/abc"), 400, "invalid run id"),
+            (client.get("/api/runs/999999"), 404, "run not found"),
+            (client.get("/api/nope"), 404, "not found"),
+            (client.delete("/api/status"), 405, "method not allowed"),
+            (client.post("/api/jobs/nope/run"), 404, "job not found"),
+            (client.get("/api/jobs/nope"), 404, "job not found"),
+            (client.post("/api/jobs/hello/run", content=b"{not json"), 202, None),
+            (
+                client.post("/api/jobs/hello/run", json={"reason": "x" * 501}),
+                400,
+                "reason exceeds max length of 500 characters",
+            ),
+        ]
+        for response, code, message in cases:
+            assert response.status_code == code, (response.request.url, response.text)
+            assert response.headers["content-type"].startswith("application/json")
+            if message is not None:
+                assert response.json() == {"error": message}
+        info = client.get("/api/daemon/info").json()
+        assert info["total_job_count"] == 4 and info["ok"] is True
+        job = client.get("/api/jobs/hello").json()
+        assert job["job"]["env"] == {"WHO": "***"}
+
+
+def test_daemon_run_in_foreground_stops_on_sigterm(project: Project) -> None:
+    project.write(JOBS)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "husky", "daemon", "run"],
+        cwd=project.root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    project.started_pids.append(proc.pid)
+    try:
+        wait_for(lambda: (project.data / "api.addr").exists(), what="api.addr")
+        with httpx.Client(
+            transport=httpx.HTTPTransport(uds=str(project.data / "husky.sock"))
+        ) as client:
+            assert client.get("http://husky/api/status").json()["pid"] == proc.pid
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        output = proc.stdout.read() if proc.stdout else ""
+        if proc.stdout:
+            proc.stdout.close()
+    assert "daemon started" in output and "daemon stopped" in output
