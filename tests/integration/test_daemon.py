@@ -328,3 +328,51 @@ def test_daemon_run_in_foreground_stops_on_sigterm(project: Project) -> None:
         if proc.stdout:
             proc.stdout.close()
     assert "daemon started" in output and "daemon stopped" in output
+
+
+def test_stop_drains_running_jobs(project: Project) -> None:
+    project.write(
+        """
+        version: "1"
+        jobs:
+          nap:
+            description: A short nap
+            frequency: manual
+            command: sleep 1; echo rested
+        """
+    )
+    pid = project.start()
+    run_id = project.run_job("nap")
+    project.wait_run(run_id, status={"RUNNING"})
+    stop = project.husky("stop")
+    assert stop.returncode == 0, stop.stderr
+    assert stop.stdout.splitlines() == [
+        "Draining 1 in-flight job(s): nap",
+        "✓ daemon shutdown successfully",
+    ]
+    wait_for(lambda: not _alive(pid), what="daemon exit")
+    reader = SQLiteReader(project.data / "husky.db")
+    run = reader.get_run(run_id)
+    lines = [line.line for line in reader.get_logs(run_id)]
+    reader.close()
+    assert run is not None and run.status == "SUCCESS"
+    assert lines == ["rested"]
+
+
+def test_shutdown_timeout_kills_leftover_groups(project: Project) -> None:
+    project.write(JOBS)
+    project.write("scheduler:\n  shutdown_timeout: 1s\n", name="huskyd.yaml")
+    pid = project.start()
+    run_id = project.run_job("slow")
+    pgid = pgid_of(project, "slow.pgid")
+    project.wait_run(run_id, status={"RUNNING"})
+    assert project.husky("stop").returncode == 0
+    wait_for(lambda: not _alive(pid), what="daemon exit")
+    assert group_gone(pgid)
+    assert "shutdown_timeout" in project.daemon_log()
+    project.start()
+    run = project.get(f"/api/runs/{run_id}")
+    assert (run["status"], run["status_reason"]) == (
+        "FAILED",
+        "orphaned: daemon stopped while running",
+    )

@@ -1,0 +1,456 @@
+"""The StateStore contract (store.md, IMPROVEMENTS I2, I11, I21, I25, I26): every backend."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from husky.errors import StoreError
+from husky.models import (
+    JobState,
+    LogLine,
+    Run,
+    RunOutput,
+    RunResult,
+    RunStatus,
+    Stream,
+    Trigger,
+)
+from husky.store.sqlite import SQLiteStore
+from husky.store.sqlite_reader import SQLiteReader
+from husky.store.sqlite_schema import SCHEMA_VERSION
+from tests.contract.conftest import T0, Backend, at, new_run, run
+
+
+def lines_for(
+    run_id: int, count: int, *, start: int = 1, stream: Stream = Stream.STDOUT
+) -> list[LogLine]:
+    return [
+        LogLine(run_id, seq, stream, f"line {seq}", at(seq / 1000))
+        for seq in range(start, start + count)
+    ]
+
+
+# -- runs -------------------------------------------------------------------------------
+
+
+def test_create_run_returns_the_stored_pending_row(store: SQLiteStore) -> None:
+    created = run(store.create_run(new_run(reason="", trigger=Trigger.MANUAL, triggered_by="cli")))
+    assert created == Run(
+        id=created.id,
+        job_name="etl",
+        status=RunStatus.PENDING,
+        status_reason=None,
+        attempt=1,
+        trigger=Trigger.MANUAL,
+        triggered_by="cli",
+        reason=None,  # NULL when empty
+        started_at=None,  # I2: NULL while PENDING
+        finished_at=None,
+        exit_code=None,
+        sla_breached=False,
+        hc_status=None,
+        created_at=T0,
+        cycle_id="cycle-1",
+        pgid=None,
+    )
+    assert run(store.get_run(created.id)) == created
+    assert run(store.get_run(created.id + 1000)) is None
+
+
+def test_create_run_with_a_status_and_reason(store: SQLiteStore) -> None:
+    skipped = run(
+        store.create_run(
+            new_run(status=RunStatus.SKIPPED, status_reason="upstream failed", reason="backfill")
+        )
+    )
+    stored = run(store.get_run(skipped.id))
+    assert stored is not None
+    assert (stored.status, stored.status_reason, stored.reason) == (
+        RunStatus.SKIPPED,
+        "upstream failed",
+        "backfill",
+    )
+
+
+def test_run_ids_increase(store: SQLiteStore) -> None:
+    ids = [run(store.create_run(new_run())).id for _ in range(3)]
+    assert ids == sorted(ids) and len(set(ids)) == 3
+
+
+def test_list_runs_newest_first_with_filters_and_paging(store: SQLiteStore) -> None:
+    async def scenario() -> list[int]:
+        ids = []
+        for job in ["a", "b", "a", "a", "b"]:
+            ids.append((await store.create_run(new_run(job))).id)
+        await store.finish_run(ids[2], RunResult(RunStatus.FAILED, at(5), 1, "exit 1"))
+        await store.finish_run(ids[3], RunResult(RunStatus.SUCCESS, at(6), 0))
+        return ids
+
+    a1, b1, a2, a3, b2 = run(scenario())
+
+    def listed(**kwargs: object) -> list[int]:
+        return [r.id for r in run(store.list_runs(**kwargs))]  # type: ignore[arg-type]
+
+    assert listed() == [b2, a3, a2, b1, a1]
+    assert listed(job_name="a") == [a3, a2, a1]
+    assert listed(statuses=[RunStatus.SUCCESS, RunStatus.FAILED]) == [a3, a2]
+    assert listed(job_name="a", statuses=[RunStatus.PENDING]) == [a1]
+    assert listed(limit=2) == [b2, a3]
+    assert listed(limit=2, offset=2) == [a2, b1]
+    assert listed(limit=2, offset=4) == [a1]
+    assert listed(job_name="a", limit=1, offset=1) == [a2]
+    assert listed(job_name="nobody") == []
+
+
+def test_mark_running_records_start_and_process_group(store: SQLiteStore) -> None:
+    created = run(store.create_run(new_run()))
+    run(store.mark_running(created.id, at(1.5), 4242))
+    stored = run(store.get_run(created.id))
+    assert stored is not None
+    assert (stored.status, stored.started_at, stored.pgid) == (RunStatus.RUNNING, at(1.5), 4242)
+
+
+def test_finish_run_writes_every_field_and_clears_pgid(store: SQLiteStore) -> None:
+    created = run(store.create_run(new_run()))
+    run(store.mark_running(created.id, at(1), 777))
+    result = RunResult(RunStatus.FAILED, at(2.25), 3, status_reason="exit code 3", hc_status="fail")
+    run(store.finish_run(created.id, result))
+    stored = run(store.get_run(created.id))
+    assert stored is not None
+    assert (
+        stored.status,
+        stored.finished_at,
+        stored.exit_code,
+        stored.status_reason,
+        stored.hc_status,
+        stored.pgid,
+        stored.started_at,
+    ) == (RunStatus.FAILED, at(2.25), 3, "exit code 3", "fail", None, at(1))
+
+
+def test_rewrite_status_touches_status_reason_and_finished_at_only(store: SQLiteStore) -> None:
+    created = run(store.create_run(new_run()))
+    run(store.mark_running(created.id, at(1), 5))
+    run(store.finish_run(created.id, RunResult(RunStatus.FAILED, at(2), 1, "exit code 1")))
+    run(store.rewrite_status(created.id, RunStatus.RETRYING, "retry 1/3 in 10s", at(3)))
+    stored = run(store.get_run(created.id))
+    assert stored is not None
+    assert (stored.status, stored.status_reason, stored.finished_at) == (
+        RunStatus.RETRYING,
+        "retry 1/3 in 10s",
+        at(3),
+    )
+    assert (stored.exit_code, stored.started_at, stored.attempt) == (1, at(1), 1)
+
+
+def test_set_sla_breached(store: SQLiteStore) -> None:
+    created = run(store.create_run(new_run()))
+    run(store.set_sla_breached(created.id))
+    stored = run(store.get_run(created.id))
+    assert stored is not None and stored.sla_breached is True
+
+
+def test_active_runs_lists_pending_and_running_oldest_first(store: SQLiteStore) -> None:
+    async def scenario() -> tuple[int, int]:
+        pending = (await store.create_run(new_run("p"))).id
+        running = (await store.create_run(new_run("r"))).id
+        await store.mark_running(running, at(1), 99)
+        done = (await store.create_run(new_run("d"))).id
+        await store.finish_run(done, RunResult(RunStatus.SUCCESS, at(2), 0))
+        await store.create_run(new_run("s", status=RunStatus.SKIPPED, status_reason="x"))
+        return pending, running
+
+    pending, running = run(scenario())
+    active = run(store.active_runs())
+    assert [(r.id, r.status) for r in active] == [
+        (pending, RunStatus.PENDING),
+        (running, RunStatus.RUNNING),
+    ]
+    assert active[1].pgid == 99
+
+
+# -- logs -------------------------------------------------------------------------------
+
+
+def test_logs_come_back_by_seq_with_stream_after_seq_and_limit(store: SQLiteStore) -> None:
+    rid = run(store.create_run(new_run())).id
+    other = run(store.create_run(new_run("other"))).id
+    lines = [
+        LogLine(rid, 3, Stream.STDOUT, "three", at(3)),
+        LogLine(rid, 1, Stream.STDOUT, "one", at(1)),
+        LogLine(other, 1, Stream.STDOUT, "elsewhere", at(1)),
+        LogLine(rid, 2, Stream.STDERR, "two", at(2)),
+        LogLine(rid, 4, Stream.HEALTHCHECK, "hc ok", at(4)),
+        LogLine(rid, 5, Stream.STDOUT, "", at(5)),
+    ]
+
+    async def scenario() -> None:
+        await store.append_logs(lines[:3])
+        await store.append_logs(lines[3:])
+        await store.flush()
+
+    run(scenario())
+    got = run(store.get_logs(rid))
+    assert [ln.seq for ln in got] == [1, 2, 3, 4, 5]
+    assert got[1] == LogLine(rid, 2, Stream.STDERR, "two", at(2))
+    assert got[4].line == ""
+    assert [ln.seq for ln in run(store.get_logs(rid, streams=[Stream.STDOUT]))] == [1, 3, 5]
+    both = run(store.get_logs(rid, streams=[Stream.STDERR, Stream.HEALTHCHECK]))
+    assert [ln.seq for ln in both] == [2, 4]
+    assert [ln.seq for ln in run(store.get_logs(rid, after_seq=2))] == [3, 4, 5]
+    assert [ln.seq for ln in run(store.get_logs(rid, after_seq=1, limit=2))] == [2, 3]
+    assert [ln.line for ln in run(store.get_logs(other))] == ["elsewhere"]
+    assert run(store.get_logs(rid + other + 10)) == []
+
+
+def test_a_chatty_run_keeps_every_line_in_order_before_its_status(
+    store: SQLiteStore, backend: Backend
+) -> None:
+    """I21: 200,000 lines, then finish_run: once it returns, every line is committed."""
+    total, batch = 200_000, 1_000
+    rid = run(store.create_run(new_run())).id
+    reader = backend.reader()
+
+    async def scenario() -> tuple[int, RunStatus | None]:
+        for start in range(1, total + 1, batch):
+            await store.append_logs(lines_for(rid, batch, start=start))
+        await store.finish_run(rid, RunResult(RunStatus.SUCCESS, at(500), 0))
+        # Straight after finish_run, before any flush: a reader sees all lines.
+        stored = reader.get_run(rid)
+        return len(reader.get_logs(rid)), None if stored is None else stored.status
+
+    count, status = run(scenario())
+    assert (count, status) == (total, RunStatus.SUCCESS)
+    got = run(store.get_logs(rid))
+    assert [ln.seq for ln in got] == list(range(1, total + 1))
+    assert got[-1] == LogLine(rid, total, Stream.STDOUT, f"line {total}", at(total / 1000))
+
+
+def test_flush_waits_for_queued_lines(store: SQLiteStore, backend: Backend) -> None:
+    rid = run(store.create_run(new_run())).id
+    reader = backend.reader()
+
+    async def scenario() -> int:
+        for start in range(1, 5001, 500):
+            await store.append_logs(lines_for(rid, 500, start=start))
+        await store.flush()
+        return len(reader.get_logs(rid))
+
+    assert run(scenario()) == 5000
+
+
+# -- outputs ----------------------------------------------------------------------------
+
+
+def test_outputs_by_run_and_by_cycle(store: SQLiteStore) -> None:
+    def out(run_id: int, var: str, cycle: str) -> RunOutput:
+        return RunOutput(run_id, f"job{run_id}", var, f"value of {var}", cycle, at(run_id))
+
+    outputs = [out(1, "a", "c1"), out(1, "b", "c1"), out(2, "a", "c1"), out(3, "a", "c2")]
+    run(store.add_outputs(outputs[:2]))
+    run(store.add_outputs(outputs[2:]))
+    run(store.add_outputs([]))
+    assert run(store.get_outputs(run_id=1)) == outputs[:2]
+    assert run(store.get_outputs(cycle_id="c1")) == outputs[:3]
+    assert run(store.get_outputs(cycle_id="c2")) == outputs[3:]
+    assert run(store.get_outputs(run_id=2, cycle_id="c1")) == [outputs[2]]
+    assert run(store.get_outputs(run_id=2, cycle_id="c2")) == []
+    assert run(store.get_outputs()) == outputs  # rows may name missing runs [C9]
+
+
+# -- job state --------------------------------------------------------------------------
+
+
+def test_record_outcome_keeps_both_timestamps(store: SQLiteStore) -> None:
+    run(store.record_outcome("etl", RunStatus.SUCCESS, at(1)))
+    assert run(store.job_states())["etl"] == JobState(
+        "etl", last_success=at(1), last_status=RunStatus.SUCCESS
+    )
+    run(store.record_outcome("etl", RunStatus.FAILED, at(2)))
+    assert run(store.job_states())["etl"] == JobState(
+        "etl", last_success=at(1), last_failure=at(2), last_status=RunStatus.FAILED
+    )
+    run(store.record_outcome("etl", RunStatus.SUCCESS, at(3)))
+    assert run(store.job_states())["etl"] == JobState(
+        "etl", last_success=at(3), last_failure=at(2), last_status=RunStatus.SUCCESS
+    )
+    # cancel, skip and orphan marking leave job_state alone (execution.md §8)
+    run(store.record_outcome("etl", RunStatus.CANCELLED, at(4)))
+    run(store.record_outcome("other", RunStatus.SKIPPED, at(4)))
+    states = run(store.job_states())
+    assert states["etl"].last_status is RunStatus.SUCCESS and "other" not in states
+
+
+def test_set_next_run_touches_only_next_run(store: SQLiteStore) -> None:
+    run(store.set_next_run("fresh", at(60)))
+    assert run(store.job_states())["fresh"] == JobState("fresh", next_run=at(60))
+    run(store.record_outcome("etl", RunStatus.SUCCESS, at(1)))
+    run(store.record_outcome("etl", RunStatus.FAILED, at(2)))
+    run(store.set_next_run("etl", at(100)))
+    assert run(store.job_states())["etl"] == JobState(
+        "etl",
+        last_success=at(1),
+        last_failure=at(2),
+        last_status=RunStatus.FAILED,
+        next_run=at(100),
+    )
+    run(store.set_next_run("etl", None))
+    state = run(store.job_states())["etl"]
+    assert state.next_run is None and state.last_success == at(1)
+
+
+def test_job_states_maps_every_job(store: SQLiteStore) -> None:
+    assert run(store.job_states()) == {}
+    run(store.set_next_run("b", at(1)))
+    run(store.record_outcome("a", RunStatus.FAILED, at(2)))
+    states = run(store.job_states())
+    assert sorted(states) == ["a", "b"]
+    assert states["a"].last_failure == at(2) and states["a"].lock_pid is None
+
+
+# -- time -------------------------------------------------------------------------------
+
+
+def test_timestamps_round_trip_with_milliseconds(store: SQLiteStore) -> None:
+    paris = timezone(timedelta(hours=1))
+    created_local = datetime(2026, 3, 8, 8, 30, 0, 987654, tzinfo=paris)
+    created = run(store.create_run(new_run(created_at=created_local)))
+    assert created.created_at == datetime(2026, 3, 8, 7, 30, 0, 987000, tzinfo=UTC)
+    assert created.created_at.tzinfo is not None
+    assert created.created_at.utcoffset() == timedelta(0)
+    run(store.mark_running(created.id, at(0.001), None))
+    stored = run(store.get_run(created.id))
+    assert stored is not None and stored.started_at == at(0.001)
+
+
+def test_stored_timestamp_text_is_fixed_width_and_sorts_by_time(
+    store: SQLiteStore, backend: Backend
+) -> None:
+    instants = [
+        datetime(2026, 3, 8, 7, 30, 0, tzinfo=UTC),
+        datetime(2026, 3, 8, 7, 30, 0, 5000, tzinfo=UTC),
+        datetime(2026, 3, 8, 8, 29, 59, 999000, tzinfo=timezone(timedelta(hours=1))),
+        datetime(2026, 3, 8, 7, 30, 0, 100000, tzinfo=UTC),
+        datetime(2025, 12, 31, 23, 59, 59, tzinfo=UTC),
+    ]
+
+    async def scenario() -> None:
+        for instant in instants:
+            await store.create_run(new_run(created_at=instant))
+
+    run(scenario())
+    with sqlite3.connect(backend.path) as conn:
+        texts = [row[0] for row in conn.execute("SELECT created_at FROM job_runs ORDER BY id")]
+    conn.close()
+    assert texts[0] == "2026-03-08T07:30:00.000Z"
+    assert texts[1] == "2026-03-08T07:30:00.005Z"
+    assert {len(t) for t in texts} == {24}
+    by_text = [instants[i] for i in sorted(range(len(texts)), key=texts.__getitem__)]
+    assert by_text == sorted(instants)
+
+
+# -- lifecycle --------------------------------------------------------------------------
+
+
+def test_reopening_keeps_data(backend: Backend) -> None:
+    async def first() -> int:
+        store = await backend.open()
+        rid = (await store.create_run(new_run())).id
+        await store.append_logs(lines_for(rid, 3))
+        await store.record_outcome("etl", RunStatus.SUCCESS, at(1))
+        await store.close()
+        return rid
+
+    rid = run(first())
+
+    async def second() -> tuple[Run | None, int, JobState]:
+        store = await backend.open()
+        try:
+            return (
+                await store.get_run(rid),
+                len(await store.get_logs(rid)),
+                (await store.job_states())["etl"],
+            )
+        finally:
+            await store.close()
+
+    stored, lines, state = run(second())
+    assert stored is not None and stored.job_name == "etl"
+    assert lines == 3 and state.last_success == at(1)
+
+
+def test_close_is_idempotent_and_later_writes_fail(backend: Backend) -> None:
+    async def scenario() -> None:
+        store = await backend.open()
+        await store.close()
+        await store.close()
+        with pytest.raises(StoreError, match="closed"):
+            await store.create_run(new_run())
+
+    run(scenario())
+
+
+# -- the SQLite file --------------------------------------------------------------------
+
+
+def test_a_newer_schema_is_refused(backend: Backend) -> None:
+    run(run(backend.open()).close())
+    conn = sqlite3.connect(backend.path)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    message = (
+        f"database schema version {SCHEMA_VERSION + 1} is newer than this Husky supports"
+        f" ({SCHEMA_VERSION})"
+    )
+    with pytest.raises(StoreError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        run(backend.open())
+    with pytest.raises(StoreError, match="newer than this Husky supports"):
+        SQLiteReader(backend.path)
+
+
+def test_database_files_are_private(store: SQLiteStore, backend: Backend) -> None:
+    run(store.create_run(new_run()))
+    files = [backend.path] + [
+        backend.path.with_name(backend.path.name + suffix)
+        for suffix in ("-wal", "-shm")
+        if os.path.exists(str(backend.path) + suffix)
+    ]
+    assert len(files) == 3  # WAL mode keeps both side files while open
+    for path in files:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+
+
+def test_reader_sees_what_the_store_wrote(store: SQLiteStore, backend: Backend) -> None:
+    reader = backend.reader()
+
+    async def scenario() -> Run:
+        created = await store.create_run(new_run())
+        await store.mark_running(created.id, at(1), 31)
+        await store.append_logs(lines_for(created.id, 10))
+        await store.add_outputs([RunOutput(created.id, "etl", "v", "1", "cycle-1", at(2))])
+        await store.set_next_run("etl", at(3))
+        await store.flush()
+        return created
+
+    created = run(scenario())
+    assert reader.get_run(created.id) == run(store.get_run(created.id))
+    assert [r.id for r in reader.list_runs(job_name="etl")] == [created.id]
+    assert [r.id for r in reader.active_runs()] == [created.id]
+    assert reader.get_logs(created.id, after_seq=8) == lines_for(created.id, 2, start=9)
+    assert reader.get_outputs(cycle_id="cycle-1")[0].value == "1"
+    assert reader.job_states()["etl"].next_run == at(3)
+
+
+def test_reader_creates_a_missing_database(backend: Backend) -> None:
+    assert not backend.path.exists()
+    reader = backend.reader()
+    assert reader.list_runs() == [] and reader.job_states() == {}
+    assert stat.S_IMODE(backend.path.stat().st_mode) == 0o600
+    conn = sqlite3.connect(backend.path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    conn.close()

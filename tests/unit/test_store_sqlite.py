@@ -1,0 +1,281 @@
+"""SQLite-specific behaviour of the store: pragmas, migrations, group commit, backpressure,
+writer error handling, and the row mapping's timestamp fast paths."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+import threading
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from husky.errors import StoreError
+from husky.models import LogLine, RunResult, RunStatus, Stream, format_ts
+from husky.store.sqlite import SQLiteStore
+from husky.store.sqlite_reader import SQLiteReader
+from husky.store.sqlite_rows import log_rows, ts_text
+from husky.store.sqlite_schema import INDEXES, SCHEMA_VERSION, TABLES
+from tests.contract.conftest import at, new_run, run
+
+
+def lines_for(run_id: int, count: int, start: int = 1) -> list[LogLine]:
+    return [LogLine(run_id, s, Stream.STDOUT, f"l{s}", at(0)) for s in range(start, start + count)]
+
+
+def pragma(path: Path, name: str) -> object:
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute(f"PRAGMA {name}").fetchone()[0]
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "husky.db"
+
+
+def test_wal_mode_and_user_version(db: Path) -> None:
+    run(run(SQLiteStore.open(db)).close())
+    assert pragma(db, "journal_mode") == "wal"
+    assert pragma(db, "user_version") == SCHEMA_VERSION == 1
+
+
+def test_schema_has_every_column_and_index(db: Path) -> None:
+    SQLiteReader(db).close()
+    conn = sqlite3.connect(db)
+    try:
+        for table, columns in TABLES.items():
+            present = [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
+            assert present == [name for name, _ in columns]
+        indexes = {
+            row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
+        }
+    finally:
+        conn.close()
+    assert len(INDEXES) == 3
+    assert {"idx_run_outputs_cycle", "idx_job_runs_job_name", "idx_run_logs_run_seq"} <= indexes
+    for name in ("cycle_id", "pgid"):
+        assert name in [c for c, _ in TABLES["job_runs"]]
+    assert "last_status" in [c for c, _ in TABLES["job_state"]]
+
+
+def test_an_original_database_is_migrated_in_place(db: Path) -> None:
+    """user_version 0 with the original columns: missing ones are added, rows kept."""
+    conn = sqlite3.connect(db)
+    conn.executescript(
+        """
+        CREATE TABLE job_runs (id INTEGER PRIMARY KEY AUTOINCREMENT, job_name TEXT NOT NULL,
+          status TEXT NOT NULL, status_reason TEXT, attempt INTEGER NOT NULL DEFAULT 1,
+          trigger TEXT NOT NULL, triggered_by TEXT NOT NULL DEFAULT 'scheduler', reason TEXT,
+          started_at TEXT, finished_at TEXT, exit_code INTEGER,
+          sla_breached INTEGER NOT NULL DEFAULT 0, hc_status TEXT, created_at TEXT NOT NULL);
+        CREATE TABLE job_state (job_name TEXT PRIMARY KEY, last_success TEXT,
+          last_failure TEXT, next_run TEXT, lock_pid INTEGER);
+        CREATE TABLE alerts (id INTEGER PRIMARY KEY AUTOINCREMENT, job_name TEXT NOT NULL,
+          run_id INTEGER, channel TEXT NOT NULL, sent_at TEXT NOT NULL);
+        INSERT INTO job_runs (job_name, status, trigger, created_at, started_at, finished_at)
+          VALUES ('old', 'SUCCESS', 'schedule', '2025-01-02T03:04:05Z',
+                  '2025-01-02T03:04:05Z', '2025-01-02T03:04:06Z');
+        INSERT INTO job_state (job_name, last_success) VALUES ('old', '2025-01-02T03:04:06Z');
+        """
+    )
+    conn.close()
+    with SQLiteReader(db) as reader:
+        (old,) = reader.list_runs()
+        assert (old.job_name, old.cycle_id, old.pgid) == ("old", None, None)
+        assert old.finished_at == datetime(2025, 1, 2, 3, 4, 6, tzinfo=UTC)
+        assert reader.job_states()["old"].last_status is None
+    assert pragma(db, "user_version") == SCHEMA_VERSION
+    conn = sqlite3.connect(db)
+    alert_columns = [row[1] for row in conn.execute("PRAGMA table_info(alerts)")]
+    conn.close()
+    assert {"event", "status", "attempts", "payload"} <= set(alert_columns)
+
+
+def test_group_commit_batches_log_lines(db: Path) -> None:
+    async def scenario() -> tuple[int, int]:
+        store = await SQLiteStore.open(db)
+        try:
+            rid = (await store.create_run(new_run())).id
+            before = store.writer.commits
+            for start in range(1, 10_001, 1_000):
+                await store.append_logs(lines_for(rid, 1_000, start))
+            await store.flush()
+            return store.writer.commits - before, store.writer.log_rows
+        finally:
+            await store.close()
+
+    commits, rows = run(scenario())
+    assert rows == 10_000
+    assert 1 <= commits <= 10
+
+
+def test_a_light_load_commits_without_waiting_for_more(db: Path) -> None:
+    """One line alone is committed promptly: the writer does not wait to fill a batch."""
+
+    async def scenario() -> int:
+        store = await SQLiteStore.open(db)
+        try:
+            rid = (await store.create_run(new_run())).id
+            await store.append_logs(lines_for(rid, 1))
+            # finish_run queues behind the line; its completion proves the line committed.
+            await store.finish_run(rid, RunResult(RunStatus.SUCCESS, at(1), 0))
+            return store.writer.log_rows
+        finally:
+            await store.close()
+
+    assert run(scenario()) == 1
+
+
+def test_append_logs_waits_when_the_backlog_is_over_its_bound(db: Path) -> None:
+    entered, gate = threading.Event(), threading.Event()
+
+    def blocked(conn: sqlite3.Connection) -> None:
+        entered.set()
+        gate.wait()
+
+    async def scenario() -> None:
+        store = await SQLiteStore.open(db, max_log_backlog=1_000)
+        try:
+            rid = (await store.create_run(new_run())).id
+            writer_busy = asyncio.ensure_future(store.write(blocked))
+            await asyncio.to_thread(entered.wait)  # the writer thread is inside `blocked`
+            await store.append_logs(lines_for(rid, 600, 1))  # 600 ≤ 1,000: returns at once
+            second = asyncio.ensure_future(store.append_logs(lines_for(rid, 600, 601)))
+            for _ in range(10):
+                await asyncio.sleep(0)
+            assert not second.done()  # 1,200 queued: waits for the writer
+            assert store.writer.backlog == 1_200
+            gate.set()
+            await second
+            await writer_busy
+            await store.flush()
+            assert store.writer.backlog == 0
+            assert len(await store.get_logs(rid)) == 1_200
+        finally:
+            gate.set()
+            await store.close()
+
+    run(scenario())
+
+
+def test_the_backlog_stays_bounded_under_a_flood(db: Path) -> None:
+    async def scenario() -> int:
+        store = await SQLiteStore.open(db, max_log_backlog=2_000, max_log_batch=1_000)
+        peak = 0
+        try:
+            for start in range(1, 50_001, 500):
+                await store.append_logs(lines_for(1, 500, start))
+                peak = max(peak, store.writer.backlog)
+            await store.flush()
+        finally:
+            await store.close()
+        return peak
+
+    assert run(scenario()) <= 2_000 + 500
+
+
+def test_a_failed_write_raises_store_error_and_the_writer_goes_on(db: Path) -> None:
+    def bad(conn: sqlite3.Connection) -> None:
+        conn.execute("INSERT INTO job_runs (id, job_name) VALUES (1, 'x')")  # NOT NULL status
+
+    def boom(conn: sqlite3.Connection) -> None:
+        conn.execute("DELETE FROM job_state")
+        raise ValueError("boom")
+
+    async def scenario() -> None:
+        store = await SQLiteStore.open(db)
+        try:
+            with pytest.raises(StoreError, match="NOT NULL"):
+                await store.write(bad)
+            await store.set_next_run("kept", at(1))
+            with pytest.raises(ValueError, match="boom"):
+                await store.write(boom)
+            assert "kept" in await store.job_states()  # boom's transaction was rolled back
+            assert (await store.create_run(new_run())).id == 1
+        finally:
+            await store.close()
+
+    run(scenario())
+
+
+def test_a_failed_log_batch_is_logged_and_raised_by_the_next_flush(
+    db: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    broken = LogLine(1, 1, Stream.STDOUT, None, at(0))  # type: ignore[arg-type]
+
+    async def scenario() -> None:
+        store = await SQLiteStore.open(db)
+        try:
+            await store.append_logs([broken])
+            with pytest.raises(StoreError, match="failed to commit 1 log line"):
+                await store.flush()
+            await store.flush()  # reported once
+            await store.append_logs(lines_for(1, 5))
+            await store.flush()
+            assert len(await store.get_logs(1)) == 5
+        finally:
+            await store.close()
+
+    with caplog.at_level(logging.ERROR, logger="husky.store"):
+        run(scenario())
+    assert any("failed to commit 1 log line" in r.getMessage() for r in caplog.records)
+
+
+def test_reads_work_while_the_store_writes(db: Path) -> None:
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def read_loop() -> None:
+        with SQLiteReader(db) as reader:
+            while not stop.is_set():
+                try:
+                    reader.get_logs(1, limit=100)
+                    reader.list_runs()
+                except BaseException as exc:  # pragma: no cover - reported below
+                    errors.append(exc)
+                    return
+
+    async def scenario() -> None:
+        store = await SQLiteStore.open(db, busy_timeout_ms=5000)
+        thread = threading.Thread(target=read_loop)
+        thread.start()
+        try:
+            for start in range(1, 50_001, 500):
+                await store.append_logs(lines_for(1, 500, start))
+                if start % 5_000 == 1:
+                    await store.create_run(new_run())
+            await store.flush()
+        finally:
+            stop.set()
+            await asyncio.to_thread(thread.join)
+            await store.close()
+
+    run(scenario())
+    assert errors == []
+
+
+def test_ts_text_matches_format_ts() -> None:
+    samples = [
+        datetime(2026, 3, 8, 7, 30, 0, tzinfo=UTC),
+        datetime(2026, 3, 8, 7, 30, 0, 999999, tzinfo=UTC),
+        datetime(2026, 3, 8, 8, 30, 0, 1500, tzinfo=timezone(timedelta(hours=1))),
+        datetime(1999, 12, 31, 23, 59, 59, 5000, tzinfo=timezone(timedelta(hours=-5))),
+    ]
+    for sample in samples:
+        assert ts_text(sample) == format_ts(sample)
+
+
+def test_log_rows_format_each_timestamp_like_format_ts() -> None:
+    base = datetime(2026, 3, 8, 7, 30, 59, 998000, tzinfo=UTC)
+    stamps = [base + timedelta(microseconds=us) for us in (0, 500, 1000, 1999, 2000, 70_000_123)]
+    stamps.append(base.astimezone(timezone(timedelta(hours=2))))
+    stamps.append(stamps[0])
+    lines = [LogLine(1, i, Stream.STDERR, "x", ts) for i, ts in enumerate(stamps)]
+    rows = log_rows(lines)
+    assert [r[4] for r in rows] == [format_ts(ts) for ts in stamps]
+    assert rows[0][:4] == (1, 0, "stderr", "x")
