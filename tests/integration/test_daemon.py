@@ -376,3 +376,26 @@ def test_shutdown_timeout_kills_leftover_groups(project: Project) -> None:
         "FAILED",
         "orphaned: daemon stopped while running",
     )
+
+
+def test_runs_wait_pending_for_a_slot_and_can_be_cancelled_there(project: Project) -> None:
+    project.write(JOBS)
+    project.write("scheduler:\n  max_concurrent_jobs: 1\n", name="huskyd.yaml")
+    project.start()
+    first = project.run_job("slow")
+    project.wait_run(first, status={"RUNNING"})
+    second = project.run_job("hello")
+    waiting = project.get(f"/api/runs/{second}")
+    assert waiting["status"] == "PENDING" and "started_at" not in waiting
+    jobs = {job["name"]: job for job in project.get("/api/jobs")}
+    assert jobs["slow"]["running"] is True and jobs["hello"]["running"] is False
+    assert project.husky("cancel", "hello").returncode == 0
+    cancelled = project.wait_run(second)
+    assert (cancelled["status"], cancelled["status_reason"]) == (
+        "CANCELLED",
+        "cancelled by operator",
+    )
+    assert "started_at" not in cancelled
+    third = project.run_job("hello")
+    assert project.husky("cancel", "slow").returncode == 0
+    assert project.wait_run(third)["status"] == "SUCCESS"
