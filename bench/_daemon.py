@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -21,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from husky.cli.client import DaemonClient
-from husky.daemon.pidfile import pid_alive
+from husky.daemon.pidfile import pid_alive, read_pid
 
 TERMINAL = {"SUCCESS", "FAILED", "CANCELLED", "SKIPPED"}
 
@@ -63,6 +64,9 @@ class Daemon:
 
     def stop(self, timeout: float = 30.0) -> None:
         """`husky stop`, then wait for every started pid to exit; SIGKILL what remains."""
+        pid = read_pid(self.data / "husky.pid")  # ours even if `husky start` said nothing
+        if pid is not None and pid not in self.started and pid_alive(pid):
+            self.started.append(pid)
         if any(pid_alive(pid) for pid in self.started):
             self.husky("stop", timeout=timeout)
         deadline = time.monotonic() + timeout
@@ -85,17 +89,9 @@ class Daemon:
         except OSError:
             return ""
 
-    def wait_run(self, run_id: int, interval: float = 0.05, timeout: float = 600.0) -> dict:
-        deadline = time.monotonic() + timeout
-        while (run := self.client.get(f"/api/runs/{run_id}"))["status"] not in TERMINAL:
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"run {run_id} still {run['status']} after {timeout}s")
-            time.sleep(interval)
-        return run
-
 
 @contextlib.contextmanager
-def project(husky_yaml: str, *, keep: bool = False) -> Iterator[Daemon]:
+def project(husky_yaml: str) -> Iterator[Daemon]:
     """A temp project dir holding `husky_yaml`; its daemon is stopped (or killed) on exit."""
     root = Path(tempfile.mkdtemp(prefix="husky-bench-"))
     (root / "husky.yaml").write_text(husky_yaml, encoding="utf-8")
@@ -107,8 +103,7 @@ def project(husky_yaml: str, *, keep: bool = False) -> Iterator[Daemon]:
             daemon.stop()
         finally:
             daemon.kill()
-            if not keep:
-                subprocess.run(["rm", "-rf", str(root)], check=False)
+            shutil.rmtree(root, ignore_errors=True)
 
 
 # -- /proc readings -------------------------------------------------------------------

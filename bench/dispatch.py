@@ -81,6 +81,8 @@ def main() -> None:
         ids: list[int] = []
         wall = two_threads(args.runs, lambda: husky_run(daemon, args.wait, args.interval, ids))
         runs = [daemon.client.get(f"/api/runs/{i}") for i in ids]
+    if len(runs) != args.runs:
+        raise SystemExit(f"only {len(runs)} of {args.runs} runs were submitted")
     failed = [r for r in runs if r["status"] != "SUCCESS"]
     if failed:
         raise SystemExit(f"{len(failed)} run(s) did not succeed, e.g. {failed[0]}")

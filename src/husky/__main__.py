@@ -1,6 +1,6 @@
 """`python -m husky` runs the CLI."""
 
-from husky.cli.main import main
+from husky.cli.entry import main
 
 if __name__ == "__main__":
     main()

@@ -13,15 +13,14 @@ The CLI maps every HuskyError to exit code 1 and prints `Error: <message>`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
 class HuskyError(Exception):
     """Base of every error Husky raises on purpose."""
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     """One located configuration problem.
 
     `path` is the dotted key path (`jobs.etl.time`), `line`/`col` are 1-based

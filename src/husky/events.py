@@ -10,10 +10,9 @@ caught up from the store's copy (`resync`). A slow reader can never slow a job.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from husky.models import LogLine, Run
+from husky.models import LogBatch, Run
 
 
 @dataclass(frozen=True)
@@ -23,8 +22,11 @@ class RunChanged:
 
 @dataclass(frozen=True)
 class LogsAppended:
-    run_id: int
-    lines: Sequence[LogLine]
+    batch: LogBatch
+
+    @property
+    def run_id(self) -> int:
+        return self.batch.run_id
 
 
 Event = RunChanged | LogsAppended

@@ -6,6 +6,7 @@ Timestamps are aware UTC datetimes in Python; the store writes them as fixed-wid
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -39,8 +40,7 @@ class Stream(StrEnum):
 
 def format_ts(value: datetime) -> str:
     """`2026-03-08T07:30:00.123Z`: UTC, milliseconds, fixed width (text order = time order)."""
-    utc = value.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    return value.astimezone(UTC).isoformat(timespec="milliseconds")[:23] + "Z"
 
 
 def parse_ts(text: str) -> datetime:
@@ -111,6 +111,31 @@ class LogLine:
     stream: Stream
     line: str
     ts: datetime
+
+
+@dataclass(frozen=True)
+class LogBatch:
+    """Consecutive lines of one stream read together: seqs `first_seq`, `first_seq + 1`, ….
+
+    The executor hands the store and the bus one of these per chunk it reads, so a
+    chatty job costs one object per chunk, not one per line.
+    """
+
+    run_id: int
+    first_seq: int
+    stream: Stream
+    ts: datetime
+    lines: Sequence[str]
+
+    @property
+    def last_seq(self) -> int:
+        return self.first_seq + len(self.lines) - 1
+
+    def log_lines(self) -> list[LogLine]:
+        return [
+            LogLine(self.run_id, seq, self.stream, text, self.ts)
+            for seq, text in enumerate(self.lines, self.first_seq)
+        ]
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ import pytest
 from husky.errors import StoreError
 from husky.models import (
     JobState,
+    LogBatch,
     LogLine,
     Run,
     RunOutput,
@@ -454,3 +455,21 @@ def test_reader_creates_a_missing_database(backend: Backend) -> None:
     conn = sqlite3.connect(backend.path)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     conn.close()
+
+
+def test_append_batch_stores_consecutive_lines_of_one_stream(store: SQLiteStore) -> None:
+    async def scenario() -> list[LogLine]:
+        created = await store.create_run(new_run())
+        when = at(7.5)
+        await store.append_batch(LogBatch(created.id, 1, Stream.STDERR, when, ["a", "", "c"]))
+        await store.append_batch(LogBatch(created.id, 4, Stream.STDOUT, when, ["d"]))
+        await store.flush()
+        return await store.get_logs(created.id)
+
+    got = run(scenario())
+    assert got == [
+        LogLine(got[0].run_id, 1, Stream.STDERR, "a", at(7.5)),
+        LogLine(got[0].run_id, 2, Stream.STDERR, "", at(7.5)),
+        LogLine(got[0].run_id, 3, Stream.STDERR, "c", at(7.5)),
+        LogLine(got[0].run_id, 4, Stream.STDOUT, "d", at(7.5)),
+    ]

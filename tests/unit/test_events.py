@@ -6,7 +6,7 @@ import asyncio
 from datetime import UTC, datetime
 
 from husky.events import EventBus, LogsAppended, RunChanged
-from husky.models import LogLine, Run, RunStatus, Stream, Trigger
+from husky.models import LogBatch, Run, RunStatus, Stream, Trigger
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -31,7 +31,7 @@ def make_run(run_id: int, status: RunStatus = RunStatus.RUNNING) -> Run:
 
 
 def logs(run_id: int, seq: int) -> LogsAppended:
-    return LogsAppended(run_id, [LogLine(run_id, seq, Stream.STDOUT, f"line {seq}", NOW)])
+    return LogsAppended(LogBatch(run_id, seq, Stream.STDOUT, NOW, [f"line {seq}"]))
 
 
 def test_followers_get_only_their_run() -> None:
@@ -60,7 +60,7 @@ def test_slow_follower_is_marked_lagged_and_never_blocks_publishers() -> None:
         slow.resync()
         bus.publish(logs(1, 1001))
         event = await slow.get()
-        assert isinstance(event, LogsAppended) and event.lines[0].seq == 1001
+        assert isinstance(event, LogsAppended) and event.batch.first_seq == 1001
 
     asyncio.run(scenario())
 

@@ -9,7 +9,8 @@ from fastapi import Depends, Request
 from husky.daemon.runtime import Runtime
 
 
-def runtime(request: Request) -> Runtime:
+async def runtime(request: Request) -> Runtime:
+    """Async on purpose: FastAPI runs a plain `def` dependency in a worker thread."""
     rt: Runtime = request.app.state.runtime
     return rt
 

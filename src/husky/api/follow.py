@@ -35,15 +35,19 @@ async def follow_run(
         return out
 
     async def backfill() -> list[dict[str, Any]]:
+        """Lines already handed to the store, including those still queued for commit."""
+        await rt.store.flush()
         return frames(await rt.store.get_logs(run_id, after_seq=last_seq))
 
     def end(run: Run) -> dict[str, Any]:
         return {"type": "end", "run_id": run_id, "status": str(run.status)}
 
     try:
-        for frame in await backfill():
-            yield frame
-        run = await rt.store.get_run(run_id)
+        active = rt.executor.active.get(run_id)
+        if active is None or active.run.status is not RunStatus.PENDING:
+            for frame in await backfill():  # a PENDING run has printed nothing yet
+                yield frame
+        run = active.run if active is not None else await rt.store.get_run(run_id)
         if run is None:
             yield {"type": "error", "error": "run not found"}
             return
@@ -64,7 +68,10 @@ async def follow_run(
                     return
                 continue
             if isinstance(event, LogsAppended):
-                for frame in frames(event.lines):
+                if event.batch.first_seq > last_seq + 1:  # published before we subscribed
+                    for frame in await backfill():
+                        yield frame
+                for frame in frames(event.batch.log_lines()):
                     yield frame
             elif isinstance(event, RunChanged) and event.run.status not in (
                 RunStatus.PENDING,

@@ -17,20 +17,23 @@ router = APIRouter(tags=["jobs"])
 MAX_REASON = 500
 
 
-@router.get("/api/jobs")
-async def list_jobs(rt: RuntimeDep, tag: str | None = None) -> list[dict[str, Any]]:
+@router.get("/api/jobs", response_model=list[dict[str, Any]])
+async def list_jobs(rt: RuntimeDep, tag: str | None = None) -> JSONResponse:
     states = await rt.store.job_states()
-    return [
-        job_summary_json(
-            job,
-            states.get(name),
-            next_run=rt.next_runs.get(name),
-            running=rt.running(name),
-            paused=name in rt.paused,
-        )
-        for name, job in rt.config.jobs.items()
-        if tag is None or tag in job.tags
-    ]
+    running = {a.job.name for a in rt.executor.active.values() if a.executing}
+    return JSONResponse(
+        [
+            job_summary_json(
+                job,
+                states.get(name),
+                next_run=rt.next_runs.get(name),
+                running=name in running,
+                paused=name in rt.paused,
+            )
+            for name, job in rt.config.jobs.items()
+            if tag is None or tag in job.tags
+        ]
+    )
 
 
 @router.get("/api/jobs/{name}")

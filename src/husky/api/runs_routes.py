@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from husky.api.deps import RuntimeDep
 from husky.api.follow import follow_run
@@ -19,12 +19,14 @@ from husky.models import Stream
 router = APIRouter(tags=["runs"])
 
 
-@router.get("/api/runs/{run_id}")
-async def get_run(run_id: str, rt: RuntimeDep) -> dict[str, Any]:
-    run = await rt.store.get_run(run_id_param(run_id))
+@router.get("/api/runs/{run_id}", response_model=dict[str, Any])
+async def get_run(run_id: str, rt: RuntimeDep) -> JSONResponse:
+    rid = run_id_param(run_id)
+    active = rt.executor.active.get(rid)
+    run = active.run if active is not None else await rt.store.get_run(rid)
     if run is None:
         raise DaemonError("run not found", 404)
-    return run_json(run)
+    return JSONResponse(run_json(run))
 
 
 @router.get("/api/runs/{run_id}/logs")
@@ -51,7 +53,7 @@ async def follow(
 ) -> StreamingResponse:
     """The run's log as NDJSON: backfill, live lines, then an `end` frame (I24)."""
     rid = run_id_param(run_id)
-    if await rt.store.get_run(rid) is None:
+    if rid not in rt.executor.active and await rt.store.get_run(rid) is None:
         raise DaemonError("run not found", 404)
 
     async def body() -> AsyncIterator[bytes]:

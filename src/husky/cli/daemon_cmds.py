@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime
 
 import click
 
@@ -132,33 +131,11 @@ def reload_command(settings: Settings) -> None:
     click.echo("config reloaded")
 
 
-def table_time(value: str | None) -> str:
-    """`Jan 02 15:04 UTC` (spec/cli.md §1); `-` when missing."""
-    if not value:
-        return "-"
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).strftime("%b %d %H:%M UTC")
-
-
 @click.command("status")
 @click.option("--tag", default=None, help="Only jobs with this tag.")
 @pass_settings
 def status_command(settings: Settings, tag: str | None) -> None:
     """Each job's next run, last success and last failure."""
-    from urllib.parse import quote
+    from husky.cli.status_view import print_status
 
-    from husky.cli.output import print_table
-
-    path = "/api/jobs" + (f"?tag={quote(tag)}" if tag else "")
-    jobs = settings.client().get(path)
-    rows = [
-        [
-            j["name"]
-            + (" (running)" if j.get("running") else "")
-            + (" (paused)" if j.get("paused") else ""),
-            table_time(j.get("next_run")),
-            table_time(j.get("last_success")),
-            table_time(j.get("last_failure")),
-        ]
-        for j in jobs
-    ]
-    print_table(["NAME", "NEXT RUN", "LAST SUCCESS", "LAST FAILURE"], rows)
+    print_status(settings.client(), tag)

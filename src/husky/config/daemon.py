@@ -149,7 +149,7 @@ def _reword(problem: Problem) -> Problem:
         message = message[: -len(f"; expected {hint}")]
     if name == "password" and ".users[" in problem.path and message.startswith("unknown field"):
         message = PLAINTEXT_PASSWORD
-    return dataclasses.replace(problem, message=message)
+    return problem._replace(message=message)
 
 
 def _position(problem: Problem) -> tuple[int, int]:

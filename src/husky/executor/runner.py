@@ -19,7 +19,7 @@ from husky.clock import Clock
 from husky.config.effective import Job
 from husky.events import EventBus, LogsAppended, RunChanged
 from husky.executor.process import ProcessResult, run_process
-from husky.models import LogLine, NewRun, Run, RunResult, RunStatus, Stream, Trigger
+from husky.models import LogBatch, NewRun, Run, RunResult, RunStatus, Stream, Trigger
 from husky.store.base import StateStore
 
 log = logging.getLogger("husky.executor")
@@ -156,11 +156,10 @@ class Executor:
 
         async def sink(stream: Stream, lines: list[str]) -> None:
             nonlocal seq
-            ts = self.clock.now()
-            batch = [LogLine(run_id, seq + i, stream, text, ts) for i, text in enumerate(lines, 1)]
+            batch = LogBatch(run_id, seq + 1, stream, self.clock.now(), lines)
             seq += len(lines)
-            await self.store.append_logs(batch)
-            self.bus.publish(LogsAppended(run_id, batch))
+            await self.store.append_batch(batch)
+            self.bus.publish(LogsAppended(batch))
 
         async def on_spawn(pid: int) -> None:
             started = self.clock.now()

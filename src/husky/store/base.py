@@ -13,7 +13,17 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from husky.models import JobState, LogLine, NewRun, Run, RunOutput, RunResult, RunStatus, Stream
+from husky.models import (
+    JobState,
+    LogBatch,
+    LogLine,
+    NewRun,
+    Run,
+    RunOutput,
+    RunResult,
+    RunStatus,
+    Stream,
+)
 
 
 class StateStore(Protocol):
@@ -54,6 +64,9 @@ class StateStore(Protocol):
     async def append_logs(self, lines: Sequence[LogLine]) -> None:
         """Queue lines for a batched commit. Returns at once unless the backlog is over
         its bound, in which case it waits until the writer catches up (backpressure)."""
+
+    async def append_batch(self, batch: LogBatch) -> None:
+        """`append_logs` for one chunk of one stream (the executor's hot path)."""
 
     async def flush(self) -> None:
         """Wait until everything queued so far is committed."""

@@ -23,12 +23,23 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from husky.models import JobState, LogLine, NewRun, Run, RunOutput, RunResult, RunStatus, Stream
+from husky.models import (
+    JobState,
+    LogBatch,
+    LogLine,
+    NewRun,
+    Run,
+    RunOutput,
+    RunResult,
+    RunStatus,
+    Stream,
+)
 from husky.store.base import StateStore
 from husky.store.sqlite_reader import SQLiteReader
 from husky.store.sqlite_rows import (
     INSERT_OUTPUT,
     INSERT_RUN,
+    batch_rows,
     log_rows,
     new_run_params,
     opt_ts_text,
@@ -167,6 +178,14 @@ class SQLiteStore:
         if not lines:
             return
         wait = self.writer.put_logs(log_rows(lines), asyncio.get_running_loop())
+        if wait is not None:
+            await wait
+
+    async def append_batch(self, batch: LogBatch) -> None:
+        """One executor chunk: rows built with no per-line objects."""
+        if not batch.lines:
+            return
+        wait = self.writer.put_logs(batch_rows(batch), asyncio.get_running_loop())
         if wait is not None:
             await wait
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from husky.models import (
     JobState,
+    LogBatch,
     LogLine,
     NewRun,
     Run,
@@ -125,6 +126,14 @@ def log_rows(lines: Sequence[LogLine]) -> list[LogRow]:
                 last_text = format_ts(ts)
         append((ln.run_id, ln.seq, ln.stream.value, ln.line, last_text))
     return rows
+
+
+def batch_rows(batch: LogBatch) -> list[LogRow]:
+    """Parameter tuples for INSERT_LOG from one batch: one timestamp text, one stream."""
+    run_id, stream, text = batch.run_id, batch.stream.value, ts_text(batch.ts)
+    return [
+        (run_id, seq, stream, line, text) for seq, line in enumerate(batch.lines, batch.first_seq)
+    ]
 
 
 def logs_from_rows(rows: Sequence[Row]) -> list[LogLine]:
