@@ -473,3 +473,21 @@ def test_append_batch_stores_consecutive_lines_of_one_stream(store: SQLiteStore)
         LogLine(got[0].run_id, 3, Stream.STDERR, "c", at(7.5)),
         LogLine(got[0].run_id, 4, Stream.STDOUT, "d", at(7.5)),
     ]
+
+
+def test_finish_run_with_job_name_records_the_outcome(store: SQLiteStore) -> None:
+    async def scenario() -> dict[str, JobState]:
+        first = await store.create_run(new_run())
+        await store.finish_run(first.id, RunResult(RunStatus.SUCCESS, at(1), 0), job_name="etl")
+        second = await store.create_run(new_run())
+        await store.finish_run(second.id, RunResult(RunStatus.FAILED, at(2), 1), job_name="etl")
+        third = await store.create_run(new_run())
+        await store.finish_run(third.id, RunResult(RunStatus.CANCELLED, at(3), -1), job_name="etl")
+        return await store.job_states()
+
+    state = run(scenario())["etl"]
+    assert (state.last_success, state.last_failure, state.last_status) == (
+        at(1),
+        at(2),
+        RunStatus.FAILED,
+    )

@@ -13,7 +13,7 @@ from typing import Any
 from husky.api.shapes import log_json
 from husky.daemon.runtime import Runtime
 from husky.events import LogsAppended, RunChanged
-from husky.models import LogLine, Run, RunStatus, Stream
+from husky.models import LogLine, Run, Stream
 
 
 async def follow_run(
@@ -44,8 +44,8 @@ async def follow_run(
 
     try:
         active = rt.executor.active.get(run_id)
-        if active is None or active.run.status is not RunStatus.PENDING:
-            for frame in await backfill():  # a PENDING run has printed nothing yet
+        if active is None or active.last_seq > 0:  # else nothing printed yet: skip the store
+            for frame in await backfill():
                 yield frame
         run = active.run if active is not None else await rt.store.get_run(run_id)
         if run is None:
@@ -73,12 +73,9 @@ async def follow_run(
                         yield frame
                 for frame in frames(event.batch.log_lines()):
                     yield frame
-            elif isinstance(event, RunChanged) and event.run.status not in (
-                RunStatus.PENDING,
-                RunStatus.RUNNING,
-            ):
-                for frame in await backfill():
-                    yield frame
+            elif isinstance(event, RunChanged) and not event.run.status.is_active:
+                # Every batch was published before this event on the same queue, and
+                # a lag or a gap would have sent us to the store: nothing is missing.
                 yield end(event.run)
                 return
     finally:

@@ -10,13 +10,23 @@ from __future__ import annotations
 import json
 import socket
 
-from husky.errors import DaemonError, DaemonNotRunning
-
 TYPE_CHECKING = False  # typing costs ~5 ms to import; this module is on `husky status`'s path
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
     from typing import Any, BinaryIO
+
+
+def _daemon_error(message: str, status: int) -> Exception:
+    from husky.errors import DaemonError  # imported only when there is an error to raise
+
+    return DaemonError(message, status)
+
+
+def _not_running(socket_path: str) -> Exception:
+    from husky.errors import DaemonNotRunning
+
+    return DaemonNotRunning(socket_path)
 
 
 class _Response:
@@ -26,7 +36,7 @@ class _Response:
         status_line = self.file.readline()
         parts = status_line.split(None, 2)
         if len(parts) < 2 or not parts[0].startswith(b"HTTP/"):
-            raise DaemonError(f"bad response from daemon: {status_line[:80]!r}", 0)
+            raise _daemon_error(f"bad response from daemon: {status_line[:80]!r}", 0)
         self.status = int(parts[1])
         self.headers: dict[str, str] = {}
         while (line := self.file.readline()) not in (b"\r\n", b"\n", b""):
@@ -72,10 +82,10 @@ class DaemonClient:
             return _Response(sock)
         except (FileNotFoundError, ConnectionRefusedError):
             sock.close()
-            raise DaemonNotRunning(str(self.socket_path)) from None
+            raise _not_running(str(self.socket_path)) from None
         except OSError as exc:
             sock.close()
-            raise DaemonError(f"failed to contact daemon: {exc}", 0) from None
+            raise _daemon_error(f"failed to contact daemon: {exc}", 0) from None
 
     def request(
         self, method: str, path: str, body: Any = None, *, timeout: float | None = None
@@ -85,13 +95,13 @@ class DaemonClient:
         try:
             raw = b"".join(response.chunks())
         except OSError as exc:
-            raise DaemonError(f"failed to read the daemon's answer: {exc}", 0) from None
+            raise _daemon_error(f"failed to read the daemon's answer: {exc}", 0) from None
         finally:
             response.close()
         data = json.loads(raw) if raw else None
         if response.status >= 400:
             message = data.get("error") if isinstance(data, dict) else None
-            raise DaemonError(message or f"status {response.status}", response.status)
+            raise _daemon_error(message or f"status {response.status}", response.status)
         return data
 
     def get(self, path: str) -> Any:
@@ -101,9 +111,11 @@ class DaemonClient:
         return self.request("POST", path, body)
 
     def ping(self, timeout: float = 3.0) -> bool:
+        from husky.errors import HuskyError
+
         try:
             self.request("GET", "/api/status", timeout=timeout)
-        except (DaemonNotRunning, DaemonError):
+        except HuskyError:
             return False
         return True
 
@@ -114,7 +126,9 @@ class DaemonClient:
         try:
             if response.status >= 400:
                 data = json.loads(b"".join(response.chunks()) or b"{}")
-                raise DaemonError(data.get("error") or f"status {response.status}", response.status)
+                raise _daemon_error(
+                    data.get("error") or f"status {response.status}", response.status
+                )
             pending = b""
             for chunk in response.chunks():
                 pending += chunk

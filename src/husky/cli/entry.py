@@ -50,14 +50,17 @@ def main() -> None:
         return
     from husky.cli.client import DaemonClient
     from husky.cli.status_view import print_status
-    from husky.errors import DaemonError, DaemonNotRunning
 
     client = DaemonClient(options["data"].rstrip("/") + "/husky.sock")
     try:
         print_status(client, options.get("tag"))
-    except DaemonNotRunning as exc:
-        sys.stderr.write(f"error: {exc}\n")
-        sys.exit(1)
-    except DaemonError as exc:
-        sys.stderr.write(f"Error: daemon error: {exc}\n")
+    except Exception as exc:
+        from husky.errors import DaemonError, DaemonNotRunning  # only on the error path
+
+        if isinstance(exc, DaemonNotRunning):
+            sys.stderr.write(f"error: {exc}\n")
+        elif isinstance(exc, DaemonError):
+            sys.stderr.write(f"Error: daemon error: {exc}\n")
+        else:
+            raise
         sys.exit(1)

@@ -19,9 +19,11 @@ def table_time(value: str | None) -> str:
 
 
 def print_status(client: DaemonClient, tag: str | None) -> None:
-    from urllib.parse import quote
+    path = "/api/jobs"
+    if tag:
+        from urllib.parse import quote
 
-    path = "/api/jobs" + (f"?tag={quote(tag, safe='')}" if tag else "")
+        path += f"?tag={quote(tag, safe='')}"
     rows = []
     for job in client.get(path):
         name = job["name"] + (" (running)" if job.get("running") else "")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -44,6 +44,7 @@ class ActiveRun:
     task: asyncio.Task[Run] | None = None
     executing: bool = False
     stopped: bool = False
+    last_seq: int = 0  # lines handed to the store and the bus so far
 
 
 class Executor:
@@ -134,6 +135,10 @@ class Executor:
         when the daemon stops, waiting runs give up (their `cancel` is set with `stopped`)."""
         held: list[asyncio.Semaphore] = []
         for sem in (self._global_slots, self._pool_slots):
+            if not sem.locked() and not active.cancel.is_set():
+                await sem.acquire()  # free slot: returns at once, no helper tasks
+                held.append(sem)
+                continue
             acquire = asyncio.ensure_future(sem.acquire())
             interrupted = asyncio.ensure_future(active.cancel.wait())
             await asyncio.wait({acquire, interrupted}, return_when=asyncio.FIRST_COMPLETED)
@@ -151,22 +156,37 @@ class Executor:
         return "acquired"
 
     async def _run_main(self, active: ActiveRun) -> ProcessResult:
-        job, run_id = active.job, active.run.id
-        seq = 0
+        run_id = active.run.id
+        marked: asyncio.Future[None] | None = None
 
         async def sink(stream: Stream, lines: list[str]) -> None:
-            nonlocal seq
-            batch = LogBatch(run_id, seq + 1, stream, self.clock.now(), lines)
-            seq += len(lines)
+            batch = LogBatch(run_id, active.last_seq + 1, stream, self.clock.now(), lines)
+            active.last_seq += len(lines)
             await self.store.append_batch(batch)
             self.bus.publish(LogsAppended(batch))
 
         async def on_spawn(pid: int) -> None:
+            nonlocal marked
             started = self.clock.now()
-            await self.store.mark_running(run_id, started, pid)
+            # Not awaited here: the write is queued in order before any log line and
+            # awaited before the run finishes, so reading the pipes starts at once.
+            marked = asyncio.ensure_future(self.store.mark_running(run_id, started, pid))
             active.run = replace(active.run, status=RunStatus.RUNNING, started_at=started, pgid=pid)
             self.bus.publish(RunChanged(active.run))
 
+        try:
+            return await self._spawn(active, sink, on_spawn)
+        finally:
+            if marked is not None:
+                await marked
+
+    async def _spawn(
+        self,
+        active: ActiveRun,
+        sink: Callable[[Stream, list[str]], Awaitable[None]],
+        on_spawn: Callable[[int], Awaitable[None]],
+    ) -> ProcessResult:
+        job = active.job
         return await run_process(
             [self.settings.shell, "-c", job.command],
             cwd=self.working_dir(job),
@@ -202,9 +222,7 @@ class Executor:
 
     async def _finish(self, active: ActiveRun, result: RunResult) -> Run:
         run_id = active.run.id
-        await self.store.finish_run(run_id, result)
-        if result.status in (RunStatus.SUCCESS, RunStatus.FAILED):
-            await self.store.record_outcome(active.job.name, result.status, result.finished_at)
+        await self.store.finish_run(run_id, result, job_name=active.job.name)
         final = replace(
             active.run,
             status=result.status,

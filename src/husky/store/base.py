@@ -34,9 +34,13 @@ class StateStore(Protocol):
     async def mark_running(self, run_id: int, started_at: datetime, pgid: int | None) -> None:
         """PENDING → RUNNING when the process is spawned; records its process group."""
 
-    async def finish_run(self, run_id: int, result: RunResult) -> None:
+    async def finish_run(
+        self, run_id: int, result: RunResult, *, job_name: str | None = None
+    ) -> None:
         """Write the terminal status. Every log line appended for the run before this
-        call is committed before (or with) the status change (I21). Clears `pgid`."""
+        call is committed before (or with) the status change (I21). Clears `pgid`.
+        With `job_name`, a SUCCESS or FAILED result also goes to job_state in the same
+        transaction (as `record_outcome` would)."""
 
     async def rewrite_status(
         self, run_id: int, status: RunStatus, reason: str | None, finished_at: datetime

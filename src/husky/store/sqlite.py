@@ -57,6 +57,18 @@ T = TypeVar("T")
 _OUTCOME_COLUMN = {RunStatus.SUCCESS: "last_success", RunStatus.FAILED: "last_failure"}
 
 
+def _outcome_sql(status: RunStatus) -> str | None:
+    """The job_state upsert for a finished attempt, or None for statuses that leave it alone."""
+    column = _OUTCOME_COLUMN.get(status)
+    if column is None:
+        return None
+    return (
+        f"INSERT INTO job_state (job_name, {column}, last_status) VALUES (?, ?, ?)"
+        f" ON CONFLICT (job_name) DO UPDATE SET {column} = excluded.{column},"
+        " last_status = excluded.last_status"
+    )
+
+
 class SQLiteStore:
     """StateStore on one SQLite file. Build with `await SQLiteStore.open(path)`."""
 
@@ -127,22 +139,32 @@ class SQLiteStore:
         sql = "UPDATE job_runs SET status = ?, started_at = ?, pgid = ? WHERE id = ?"
         await self._execute(sql, (RunStatus.RUNNING.value, ts_text(started_at), pgid, run_id))
 
-    async def finish_run(self, run_id: int, result: RunResult) -> None:
+    async def finish_run(
+        self, run_id: int, result: RunResult, *, job_name: str | None = None
+    ) -> None:
         # Queued behind every log line appended before this call: the FIFO writer commits
         # them first (I21).
         sql = (
             "UPDATE job_runs SET status = ?, finished_at = ?, exit_code = ?, status_reason = ?,"
             " hc_status = ?, pgid = NULL WHERE id = ?"
         )
+        finished = ts_text(result.finished_at)
         params = (
             result.status.value,
-            ts_text(result.finished_at),
+            finished,
             result.exit_code,
             result.status_reason,
             result.hc_status,
             run_id,
         )
-        await self._execute(sql, params)
+        outcome = _outcome_sql(result.status) if job_name is not None else None
+
+        def finish(conn: sqlite3.Connection) -> None:
+            conn.execute(sql, params)
+            if outcome is not None:
+                conn.execute(outcome, (job_name, finished, result.status.value))
+
+        await self.write(finish)
 
     async def rewrite_status(
         self, run_id: int, status: RunStatus, reason: str | None, finished_at: datetime
@@ -228,15 +250,9 @@ class SQLiteStore:
     async def record_outcome(self, job_name: str, status: RunStatus, at: datetime) -> None:
         """SUCCESS sets last_success, FAILED last_failure, both set last_status and keep
         the other timestamp (I11). Any other status changes nothing (execution.md §8)."""
-        column = _OUTCOME_COLUMN.get(status)
-        if column is None:
-            return
-        sql = (
-            f"INSERT INTO job_state (job_name, {column}, last_status) VALUES (?, ?, ?)"
-            f" ON CONFLICT (job_name) DO UPDATE SET {column} = excluded.{column},"
-            " last_status = excluded.last_status"
-        )
-        await self._execute(sql, (job_name, ts_text(at), status.value))
+        sql = _outcome_sql(status)
+        if sql is not None:
+            await self._execute(sql, (job_name, ts_text(at), status.value))
 
     async def set_next_run(self, job_name: str, at: datetime | None) -> None:
         sql = (
