@@ -109,6 +109,16 @@ def project(husky_yaml: str) -> Iterator[Daemon]:
 # -- /proc readings -------------------------------------------------------------------
 
 
+def byte_compile_husky() -> None:
+    """Compile husky's modules as `pip install` does, so start-up figures match an install
+    (an editable install under PYTHONDONTWRITEBYTECODE=1 would recompile on every start)."""
+    import compileall
+
+    import husky
+
+    compileall.compile_dir(Path(husky.__file__).parent, quiet=1)
+
+
 def rss_mb(pid: int) -> float:
     """VmRSS of `pid` in MiB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():

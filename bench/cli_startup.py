@@ -31,6 +31,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=10)
     repeat = parser.parse_args().repeat
+    import compileall
+
+    compileall.compile_dir(ROOT / "src" / "husky", quiet=1)  # as `pip install` does
     cases = {
         "--help": ["--help"],
         "validate": ["-c", "examples/quickstart/husky.yaml", "validate"],

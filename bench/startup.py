@@ -22,7 +22,7 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from _daemon import Daemon, project, verdict
+from _daemon import Daemon, byte_compile_husky, project, verdict
 from idle import jobs_yaml
 
 TARGET_START, TARGET_STATUS, TARGET_STATUS_RATIO = 1.5, 0.300, 5.0
@@ -124,6 +124,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=100_000)
     args = parser.parse_args()
+    byte_compile_husky()
 
     starts = []
     with project(SMALL) as daemon:
