@@ -399,3 +399,34 @@ def test_runs_wait_pending_for_a_slot_and_can_be_cancelled_there(project: Projec
     third = project.run_job("hello")
     assert project.husky("cancel", "slow").returncode == 0
     assert project.wait_run(third)["status"] == "SUCCESS"
+
+
+def test_sighup_reloads_and_run_by_tag(project: Project) -> None:
+    project.write(JOBS)
+    pid = project.start()
+    project.write(
+        JOBS
+        + """
+  tagged_one:
+    description: Tagged
+    frequency: manual
+    command: echo one
+    tags: [batch]
+  tagged_two:
+    description: Tagged too
+    frequency: manual
+    command: echo two
+    tags: [batch]
+"""
+    )
+    os.kill(pid, signal.SIGHUP)
+    wait_for(lambda: "tagged_one" in [j["name"] for j in project.get("/api/jobs")], what="reload")
+    result = project.husky("run", "--tag", "batch", "--reason", "nightly")
+    assert (result.returncode, result.stdout.strip()) == (0, 'triggered 2 job(s) with tag "batch"')
+    for name in ("tagged_one", "tagged_two"):
+        runs = wait_for(lambda name=name: project.get(f"/api/jobs/{name}")["runs"], what=name)
+        assert project.wait_run(runs[0]["id"])["reason"] == "nightly"
+    none = project.husky("run", "--tag", "nope")
+    assert (none.returncode, none.stderr.strip()) == (1, 'Error: no jobs found for tag "nope"')
+    both = project.husky("run", "hello", "--tag", "batch")
+    assert both.returncode == 2 and "job argument cannot be combined with --tag" in both.stderr
