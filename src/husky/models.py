@@ -61,6 +61,7 @@ class NewRun:
     created_at: datetime
     status: RunStatus = RunStatus.PENDING
     status_reason: str | None = None
+    finished_at: datetime | None = None  # set for rows born terminal (refusals, skips)
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ class Run:
     created_at: datetime
     cycle_id: str | None = None
     pgid: int | None = None
+    retry_at: datetime | None = None  # when a RETRYING row's next attempt is due (I12)
 
 
 @dataclass(frozen=True)
