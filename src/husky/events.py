@@ -29,7 +29,14 @@ class LogsAppended:
         return self.batch.run_id
 
 
-Event = RunChanged | LogsAppended
+@dataclass(frozen=True)
+class SlaBreached:
+    """A run is still executing past its `sla` (notifications subscribe to this)."""
+
+    run: Run
+
+
+Event = RunChanged | LogsAppended | SlaBreached
 
 
 @dataclass(eq=False)
@@ -61,7 +68,7 @@ class EventBus:
         self._followers.discard(follower)
 
     def publish(self, event: Event) -> None:
-        run_id = event.run.id if isinstance(event, RunChanged) else event.run_id
+        run_id = event.run_id if isinstance(event, LogsAppended) else event.run.id
         for follower in self._followers:
             if follower.run_id is not None and follower.run_id != run_id:
                 continue

@@ -1,10 +1,11 @@
-"""The StateStore contract (store.md, IMPROVEMENTS I2, I11, I21, I25, I26): every backend."""
+"""The StateStore contract (store.md, IMPROVEMENTS I2, I5, I11, I12, I21, I25, I26): every backend."""
 
 from __future__ import annotations
 
 import os
 import sqlite3
 import stat
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -23,7 +24,7 @@ from husky.models import (
 )
 from husky.store.sqlite import SQLiteStore
 from husky.store.sqlite_reader import SQLiteReader
-from husky.store.sqlite_schema import SCHEMA_VERSION
+from husky.store.sqlite_schema import MIGRATIONS, SCHEMA_VERSION
 from tests.contract.conftest import T0, Backend, at, new_run, run
 
 
@@ -491,3 +492,378 @@ def test_finish_run_with_job_name_records_the_outcome(store: SQLiteStore) -> Non
         at(2),
         RunStatus.FAILED,
     )
+
+
+# -- rows born terminal, retries, cycles -------------------------------------------------
+
+
+def test_create_run_writes_finished_at_for_rows_born_terminal(
+    store: SQLiteStore, backend: Backend
+) -> None:
+    async def scenario() -> tuple[Run, Run]:
+        refused = await store.create_run(
+            new_run(
+                status=RunStatus.SKIPPED, status_reason="skipped by operator", finished_at=at(9)
+            )
+        )
+        pending = await store.create_run(new_run())
+        return refused, pending
+
+    refused, pending = run(scenario())
+    assert refused.finished_at == at(9) and refused.retry_at is None
+    assert run(store.get_run(refused.id)) == refused
+    assert pending.finished_at is None
+    with sqlite3.connect(backend.path) as conn:
+        texts = [r[0] for r in conn.execute("SELECT finished_at FROM job_runs ORDER BY id")]
+    conn.close()
+    assert texts == ["2026-03-08T07:30:09.123Z", None]
+
+
+def test_schedule_retry_rewrites_status_finished_at_and_retry_at(store: SQLiteStore) -> None:
+    async def scenario() -> Run | None:
+        created = await store.create_run(new_run())
+        await store.mark_running(created.id, at(1), 5)
+        await store.finish_run(created.id, RunResult(RunStatus.FAILED, at(2), 1, "exit code 1"))
+        await store.schedule_retry(created.id, at(3), at(13))
+        return await store.get_run(created.id)
+
+    stored = run(scenario())
+    assert stored is not None
+    assert (stored.status, stored.finished_at, stored.retry_at) == (
+        RunStatus.RETRYING,
+        at(3),
+        at(13),
+    )
+    assert (stored.exit_code, stored.status_reason, stored.started_at, stored.attempt) == (
+        1,
+        "exit code 1",
+        at(1),
+        1,
+    )
+
+
+def test_pending_retries_are_retrying_rows_whose_next_attempt_never_started(
+    store: SQLiteStore,
+) -> None:
+    """I12: after a restart, these are the retries still owed."""
+
+    async def failed(job: str, cycle: str, attempt: int = 1) -> int:
+        created = await store.create_run(new_run(job, cycle_id=cycle, attempt=attempt))
+        await store.finish_run(created.id, RunResult(RunStatus.FAILED, at(1), 1, "exit code 1"))
+        return created.id
+
+    async def scenario() -> dict[str, int]:
+        ids: dict[str, int] = {}
+        ids["owed"] = await failed("a", "c1")
+        await store.schedule_retry(ids["owed"], at(2), at(12))
+        ids["started"] = await failed("b", "c1")
+        await store.schedule_retry(ids["started"], at(2), at(12))
+        await store.create_run(new_run("b", cycle_id="c1", attempt=2))  # the retry row
+        ids["other_cycle"] = await failed("c", "c1")
+        await store.schedule_retry(ids["other_cycle"], at(2), at(12))
+        await store.create_run(new_run("c", cycle_id="c2", attempt=2))  # another cycle's
+        ids["other_job"] = await failed("d", "c1")
+        await store.schedule_retry(ids["other_job"], at(2), at(12))
+        await store.create_run(new_run("e", cycle_id="c1", attempt=2))  # another job's
+        ids["wrong_attempt"] = await failed("f", "c1", attempt=2)
+        await store.schedule_retry(ids["wrong_attempt"], at(2), at(12))
+        await store.create_run(new_run("f", cycle_id="c1", attempt=2))  # same attempt, not +1
+        ids["no_retry_at"] = await failed("g", "c1")
+        await store.rewrite_status(ids["no_retry_at"], RunStatus.RETRYING, "retry", at(2))
+        ids["plain_failure"] = await failed("h", "c1")
+        # a second retry: attempt 1 was retried (attempt 2 exists), attempt 2 is owed
+        first = await failed("i", "c3")
+        await store.schedule_retry(first, at(2), at(12))
+        ids["second"] = await failed("i", "c3", attempt=2)
+        await store.schedule_retry(ids["second"], at(20), at(40))
+        return ids
+
+    ids = run(scenario())
+    pending = run(store.pending_retries())
+    assert [r.id for r in pending] == [
+        ids["owed"],
+        ids["other_cycle"],
+        ids["other_job"],
+        ids["wrong_attempt"],
+        ids["second"],
+    ]
+    assert all(r.status is RunStatus.RETRYING for r in pending)
+    assert (pending[0].retry_at, pending[-1].retry_at, pending[-1].attempt) == (at(12), at(40), 2)
+
+
+def test_pending_retries_survive_reopening(backend: Backend) -> None:
+    async def first() -> int:
+        store = await backend.open()
+        try:
+            created = await store.create_run(new_run())
+            await store.finish_run(created.id, RunResult(RunStatus.FAILED, at(1), 1, "exit 1"))
+            await store.schedule_retry(created.id, at(2), at(62))
+            return created.id
+        finally:
+            await store.close()
+
+    rid = run(first())
+
+    async def second() -> list[Run]:
+        store = await backend.open()
+        try:
+            return await store.pending_retries()
+        finally:
+            await store.close()
+
+    assert [(r.id, r.retry_at) for r in run(second())] == [(rid, at(62))]
+
+
+def test_runs_in_cycle_by_id_ascending(store: SQLiteStore) -> None:
+    async def scenario() -> list[int]:
+        ids = []
+        for job, cycle in [("a", "c1"), ("b", "c2"), ("b", "c1"), ("a", "c1")]:
+            ids.append((await store.create_run(new_run(job, cycle_id=cycle))).id)
+        await store.finish_run(ids[0], RunResult(RunStatus.SUCCESS, at(1), 0))
+        return ids
+
+    a1, b2, b1, a1_again = run(scenario())
+    in_c1 = run(store.runs_in_cycle("c1"))
+    assert [(r.id, r.job_name) for r in in_c1] == [(a1, "a"), (b1, "b"), (a1_again, "a")]
+    assert in_c1[0].status is RunStatus.SUCCESS
+    assert [r.id for r in run(store.runs_in_cycle("c2"))] == [b2]
+    assert run(store.runs_in_cycle("nowhere")) == []
+
+
+# -- latest output (I5) -----------------------------------------------------------------
+
+
+def test_latest_output_is_the_newest_captured_by_a_successful_run(store: SQLiteStore) -> None:
+    async def finished(job: str, status: RunStatus | None) -> int:
+        created = await store.create_run(new_run(job))
+        if status is not None:
+            await store.finish_run(created.id, RunResult(status, at(1), 0))
+        return created.id
+
+    async def scenario() -> tuple[list[RunOutput], int]:
+        old_ok = await finished("x", RunStatus.SUCCESS)
+        new_ok = await finished("x", RunStatus.SUCCESS)
+        failed = await finished("x", RunStatus.FAILED)
+        running = await finished("x", None)
+        other_job = await finished("y", RunStatus.SUCCESS)
+        outputs = [
+            RunOutput(new_ok, "x", "v", "from the newer run", "c2", at(2)),
+            # inserted later (higher id) though its run is older: the newest row wins
+            RunOutput(old_ok, "x", "v", "newest row", "c1", at(1)),
+            RunOutput(new_ok, "x", "w", "other var", "c2", at(2)),
+            RunOutput(failed, "x", "v", "from a failed run", "c3", at(3)),
+            RunOutput(running, "x", "v", "from an unfinished run", "c4", at(4)),
+            RunOutput(other_job, "y", "v", "other job", "c5", at(5)),
+            RunOutput(99_999, "x", "v", "run row gone", "c6", at(6)),  # [C9]
+        ]
+        await store.add_outputs(outputs)
+        return outputs, failed
+
+    outputs, failed = run(scenario())
+    assert run(store.latest_output("x", "v")) == outputs[1]
+    assert run(store.latest_output("x", "w")) == outputs[2]
+    assert run(store.latest_output("y", "v")) == outputs[5]
+    assert run(store.latest_output("x", "missing")) is None
+    assert run(store.latest_output("nobody", "v")) is None
+    # only successful runs count: once the failed run's output is the only one, nothing
+    run(store.add_outputs([RunOutput(failed, "z", "v", "failed only", "c3", at(3))]))
+    assert run(store.latest_output("z", "v")) is None
+
+
+# -- retention vacuum (store.md §5) -----------------------------------------------------
+
+NOW = at(100_000)
+DAY = timedelta(days=1)
+MS = timedelta(milliseconds=1)
+
+
+async def _seed(
+    store: SQLiteStore, job: str, status: RunStatus, finished: datetime | None, *, logs: int = 2
+) -> int:
+    """One run (born in `status`, RUNNING via mark_running) with `logs` lines and an output."""
+    born = RunStatus.PENDING if status is RunStatus.RUNNING else status
+    created = await store.create_run(new_run(job, status=born, finished_at=finished))
+    if status is RunStatus.RUNNING:
+        await store.mark_running(created.id, at(0), 1)
+    await store.append_logs(lines_for(created.id, logs))
+    await store.add_outputs([RunOutput(created.id, job, "v", str(created.id), "c", at(0))])
+    return created.id
+
+
+def _surviving(store: SQLiteStore) -> list[int]:
+    return sorted(r.id for r in run(store.list_runs(limit=1_000)))
+
+
+def _counts(backend: Backend) -> tuple[int, int, int, int, int]:
+    """Rows in job_runs, run_logs, run_outputs, alerts, job_state."""
+    conn = sqlite3.connect(backend.path)
+    try:
+        runs, logs, outputs, alerts, states = (
+            conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+            for table in ("job_runs", "run_logs", "run_outputs", "alerts", "job_state")
+        )
+    finally:
+        conn.close()
+    return runs, logs, outputs, alerts, states
+
+
+def _lines_left(store: SQLiteStore, ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+    return {
+        rid: (len(run(store.get_logs(rid))), len(run(store.get_outputs(run_id=rid)))) for rid in ids
+    }
+
+
+def test_vacuum_without_rules_touches_nothing(store: SQLiteStore, backend: Backend) -> None:
+    async def scenario() -> list[tuple[int, int, int]]:
+        await _seed(store, "a", RunStatus.SUCCESS, NOW - 10 * DAY)
+        await store.flush()
+        return [
+            await store.vacuum(NOW, max_age=None, max_runs_per_job=None),
+            await store.vacuum(NOW, max_age=timedelta(0), max_runs_per_job=0),  # not > 0: unset
+            await store.vacuum(NOW, max_age=-DAY, max_runs_per_job=-1),
+        ]
+
+    assert run(scenario()) == [(0, 0, 0)] * 3
+    assert _counts(backend)[:3] == (1, 2, 1)
+
+
+def test_vacuum_age_rule(store: SQLiteStore, backend: Backend) -> None:
+    async def scenario() -> dict[str, int]:
+        ids = {
+            "old_success": await _seed(store, "a", RunStatus.SUCCESS, NOW - 8 * DAY),
+            "old_failed": await _seed(store, "b", RunStatus.FAILED, NOW - 7 * DAY - 1 * MS),
+            "at_cutoff": await _seed(store, "a", RunStatus.CANCELLED, NOW - 7 * DAY),
+            "young": await _seed(store, "a", RunStatus.SUCCESS, NOW - DAY),
+            "no_finish": await _seed(store, "a", RunStatus.SKIPPED, None),
+            "pending": await _seed(store, "a", RunStatus.PENDING, None),
+            "running": await _seed(store, "a", RunStatus.RUNNING, None),
+            "old_pending": await _seed(store, "a", RunStatus.PENDING, NOW - 9 * DAY),
+        }
+        await store.flush()
+        return ids
+
+    ids = run(scenario())
+    result = run(store.vacuum(NOW, max_age=7 * DAY, max_runs_per_job=None))
+    assert result == (2, 4, 2)
+    gone = {ids["old_success"], ids["old_failed"]}
+    assert _surviving(store) == sorted(set(ids.values()) - gone)
+    assert _lines_left(store, sorted(gone)) == {rid: (0, 0) for rid in gone}
+    kept = sorted(set(ids.values()) - gone)
+    assert _lines_left(store, kept) == {rid: (2, 1) for rid in kept}
+    assert run(store.vacuum(NOW, max_age=7 * DAY, max_runs_per_job=None)) == (0, 0, 0)
+
+
+def test_vacuum_cap_rule_keeps_the_highest_ids_per_job(store: SQLiteStore) -> None:
+    async def scenario() -> dict[str, list[int]]:
+        a = [
+            await _seed(store, "a", RunStatus.SUCCESS, NOW),
+            await _seed(store, "a", RunStatus.SKIPPED, None),  # NULL finished_at counts
+            await _seed(store, "a", RunStatus.RUNNING, None),  # never counted, never pruned
+            await _seed(store, "a", RunStatus.FAILED, NOW),
+            await _seed(store, "a", RunStatus.PENDING, None),
+            await _seed(store, "a", RunStatus.SKIPPED, None),
+            await _seed(store, "a", RunStatus.SUCCESS, NOW),
+        ]
+        b = [await _seed(store, "b", RunStatus.SUCCESS, NOW) for _ in range(2)]
+        await store.flush()
+        return {"a": a, "b": b}
+
+    ids = run(scenario())
+    a = ids["a"]
+    assert run(store.vacuum(NOW, max_age=None, max_runs_per_job=2)) == (3, 6, 3)
+    # job a keeps its 2 highest non-active ids (a[5], a[6]) plus RUNNING/PENDING; b is at cap
+    assert _surviving(store) == sorted([a[2], a[4], a[5], a[6], *ids["b"]])
+    assert run(store.vacuum(NOW, max_age=None, max_runs_per_job=2)) == (0, 0, 0)
+    assert run(store.vacuum(NOW, max_age=None, max_runs_per_job=1)) == (2, 4, 2)
+    assert _surviving(store) == sorted([a[2], a[4], a[6], ids["b"][1]])
+
+
+def test_vacuum_deletes_the_union_once_and_spares_alerts_and_job_state(
+    store: SQLiteStore, backend: Backend
+) -> None:
+    async def scenario() -> list[int]:
+        ids = [
+            await _seed(store, "a", RunStatus.SUCCESS, NOW - 30 * DAY, logs=3),  # both rules
+            await _seed(store, "a", RunStatus.SUCCESS, NOW - 2 * DAY, logs=3),  # cap only
+            await _seed(store, "a", RunStatus.SUCCESS, NOW - 30 * DAY, logs=0),  # age only
+            await _seed(store, "a", RunStatus.FAILED, NOW, logs=3),  # kept
+            await _seed(store, "b", RunStatus.FAILED, NOW - 30 * DAY, logs=3),  # age only
+        ]
+        await store.add_outputs([RunOutput(99_999, "gone", "v", "x", "c", at(0))])  # [C9]
+        await store.record_outcome("a", RunStatus.SUCCESS, NOW - 30 * DAY)
+        await store.set_next_run("b", NOW + DAY)
+
+        def alerts(conn: sqlite3.Connection) -> None:
+            for rid in ids:
+                conn.execute(
+                    "INSERT INTO alerts (job_name, run_id, channel, sent_at) VALUES (?, ?, ?, ?)",
+                    ("a", rid, "slack", "2026-01-01T00:00:00.000Z"),
+                )
+
+        await store.write(alerts)
+        await store.flush()
+        return ids
+
+    ids = run(scenario())
+    before = _counts(backend)
+    assert before == (5, 12, 6, 5, 2)
+    # "a" has 4 finished runs: the cap of 1 selects ids[0..2], age selects ids[0], ids[2], ids[4]
+    assert run(store.vacuum(NOW, max_age=7 * DAY, max_runs_per_job=1)) == (4, 9, 4)
+    assert _surviving(store) == [ids[3]]
+    assert _counts(backend) == (1, 3, 2, 5, 2)  # the orphan output [C9] stays
+    states = run(store.job_states())
+    assert states["a"].last_success == NOW - 30 * DAY and states["b"].next_run == NOW + DAY
+
+
+# -- schema migration -------------------------------------------------------------------
+
+
+def test_a_version_1_database_gains_retry_at_on_open(backend: Backend) -> None:
+    conn = sqlite3.connect(backend.path, isolation_level=None)
+    MIGRATIONS[0](conn)  # exactly what a version-1 Husky created
+    conn.execute("PRAGMA user_version = 1")
+    conn.execute(
+        "INSERT INTO job_runs (job_name, status, status_reason, trigger, created_at, finished_at,"
+        " cycle_id) VALUES ('old', 'FAILED', 'exit code 1', 'schedule',"
+        " '2026-03-08T07:30:00.123Z', '2026-03-08T07:31:00.123Z', 'c1')"
+    )
+    columns = [row[1] for row in conn.execute("PRAGMA table_info(job_runs)")]
+    conn.close()
+    assert "retry_at" not in columns
+
+    async def scenario() -> tuple[Run | None, Run | None]:
+        store = await backend.open()
+        try:
+            (old,) = await store.list_runs()
+            await store.schedule_retry(old.id, at(70), at(130))
+            return old, await store.get_run(old.id)
+        finally:
+            await store.close()
+
+    old, retried = run(scenario())
+    assert old is not None and (old.job_name, old.status, old.retry_at) == (
+        "old",
+        RunStatus.FAILED,
+        None,
+    )
+    assert old.finished_at == at(60)
+    assert retried is not None and (retried.status, retried.retry_at) == (
+        RunStatus.RETRYING,
+        at(130),
+    )
+    conn = sqlite3.connect(backend.path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    columns = [row[1] for row in conn.execute("PRAGMA table_info(job_runs)")]
+    conn.close()
+    assert columns[-1] == "retry_at"
+
+
+def test_set_next_runs_writes_only_next_run(store: SQLiteStore) -> None:
+    async def scenario() -> dict[str, JobState]:
+        await store.record_outcome("a", RunStatus.SUCCESS, at(1))
+        await store.set_next_runs({"a": at(10), "b": at(20), "c": None})
+        return await store.job_states()
+
+    states = run(scenario())
+    assert (states["a"].next_run, states["a"].last_success) == (at(10), at(1))
+    assert states["b"].next_run == at(20) and states["c"].next_run is None

@@ -1,5 +1,6 @@
 """SQLite-specific behaviour of the store: pragmas, migrations, group commit, backpressure,
-writer error handling, and the row mapping's timestamp fast paths."""
+writer error handling, the row mapping's timestamp fast paths, and the retention vacuum's
+cost on a large database."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import asyncio
 import logging
 import sqlite3
 import threading
+import time
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -16,8 +18,8 @@ from husky.errors import StoreError
 from husky.models import LogLine, RunResult, RunStatus, Stream, format_ts
 from husky.store.sqlite import SQLiteStore
 from husky.store.sqlite_reader import SQLiteReader
-from husky.store.sqlite_rows import log_rows, ts_text
-from husky.store.sqlite_schema import INDEXES, SCHEMA_VERSION, TABLES
+from husky.store.sqlite_rows import INSERT_LOG, INSERT_OUTPUT, log_rows, ts_text
+from husky.store.sqlite_schema import INDEXES, SCHEMA_VERSION, TABLES, V1_TABLES
 from tests.contract.conftest import at, new_run, run
 
 
@@ -41,7 +43,7 @@ def db(tmp_path: Path) -> Path:
 def test_wal_mode_and_user_version(db: Path) -> None:
     run(run(SQLiteStore.open(db)).close())
     assert pragma(db, "journal_mode") == "wal"
-    assert pragma(db, "user_version") == SCHEMA_VERSION == 1
+    assert pragma(db, "user_version") == SCHEMA_VERSION == 2
 
 
 def test_schema_has_every_column_and_index(db: Path) -> None:
@@ -58,8 +60,9 @@ def test_schema_has_every_column_and_index(db: Path) -> None:
         conn.close()
     assert len(INDEXES) == 3
     assert {"idx_run_outputs_cycle", "idx_job_runs_job_name", "idx_run_logs_run_seq"} <= indexes
-    for name in ("cycle_id", "pgid"):
+    for name in ("cycle_id", "pgid", "retry_at"):
         assert name in [c for c, _ in TABLES["job_runs"]]
+    assert "retry_at" not in [c for c, _ in V1_TABLES["job_runs"]]  # version 2 adds it
     assert "last_status" in [c for c, _ in TABLES["job_state"]]
 
 
@@ -86,7 +89,7 @@ def test_an_original_database_is_migrated_in_place(db: Path) -> None:
     conn.close()
     with SQLiteReader(db) as reader:
         (old,) = reader.list_runs()
-        assert (old.job_name, old.cycle_id, old.pgid) == ("old", None, None)
+        assert (old.job_name, old.cycle_id, old.pgid, old.retry_at) == ("old", None, None, None)
         assert old.finished_at == datetime(2025, 1, 2, 3, 4, 6, tzinfo=UTC)
         assert reader.job_states()["old"].last_status is None
     assert pragma(db, "user_version") == SCHEMA_VERSION
@@ -279,3 +282,88 @@ def test_log_rows_format_each_timestamp_like_format_ts() -> None:
     rows = log_rows(lines)
     assert [r[4] for r in rows] == [format_ts(ts) for ts in stamps]
     assert rows[0][:4] == (1, 0, "stderr", "x")
+
+
+# -- retention vacuum -------------------------------------------------------------------
+
+_INSERT_RUN_ROW = (
+    "INSERT INTO job_runs (id, job_name, status, attempt, trigger, created_at, finished_at)"
+    " VALUES (?, ?, ?, 1, 'schedule', ?, ?)"
+)
+
+
+def test_vacuum_without_rules_opens_no_transaction(db: Path) -> None:
+    async def scenario() -> tuple[tuple[int, int, int], int]:
+        store = await SQLiteStore.open(db)
+        try:
+            created = await store.create_run(new_run(finished_at=at(0)))
+            await store.finish_run(created.id, RunResult(RunStatus.SUCCESS, at(0), 0))
+            commits = store.writer.commits
+            result = await store.vacuum(at(10**6), max_age=None, max_runs_per_job=None)
+            return result, store.writer.commits - commits
+        finally:
+            await store.close()
+
+    assert run(scenario()) == ((0, 0, 0), 0)
+
+
+def test_vacuum_of_ten_thousand_runs_is_quick_and_spares_active_rows(db: Path) -> None:
+    """10,000 finished runs × 10 lines (+ an output every 10th run) over 10 jobs, and 40
+    PENDING/RUNNING rows older than everything: one vacuum with both rules."""
+    total, per_run, active = 10_000, 10, 40
+
+    def seed(conn: sqlite3.Connection) -> None:
+        rows: list[tuple[int, str, str, str, str | None]] = []
+        for rid in range(1, active + 1):  # ids 1..40: the oldest rows, never finished
+            status = RunStatus.PENDING if rid % 2 else RunStatus.RUNNING
+            rows.append((rid, "j0", status.value, ts_text(at(-(10**6))), None))
+        for i in range(total):  # run i finishes at T0 + i s
+            status = RunStatus.SUCCESS if i % 3 else RunStatus.FAILED
+            rows.append(
+                (active + 1 + i, f"j{i % 10}", status.value, ts_text(at(i)), ts_text(at(i)))
+            )
+        conn.executemany(_INSERT_RUN_ROW, rows)
+        stamp = ts_text(at(0))
+        conn.executemany(
+            INSERT_LOG,
+            (
+                (rid, seq, "stdout", f"line {seq}", stamp)
+                for rid in range(1, active + total + 1)
+                for seq in range(1, per_run + 1)
+            ),
+        )
+        conn.executemany(
+            INSERT_OUTPUT,
+            ((rid, "j", "v", "x", "c", stamp) for rid in range(1, active + total + 1, 10)),
+        )
+
+    async def scenario() -> tuple[tuple[int, int, int], float, list[int], list[int]]:
+        store = await SQLiteStore.open(db)
+        try:
+            await store.write(seed)
+            started = time.perf_counter()
+            # age: runs finished before T0 + 5,000 s (i < 5,000); cap: 300 per job (i < 7,000)
+            result = await store.vacuum(
+                at(10_000), max_age=timedelta(seconds=5_000), max_runs_per_job=300
+            )
+            elapsed = time.perf_counter() - started
+            survivors = sorted(r.id for r in await store.list_runs(limit=2 * total))
+            active_ids = [r.id for r in await store.active_runs()]
+            return result, elapsed, survivors, active_ids
+        finally:
+            await store.close()
+
+    result, elapsed, survivors, active_ids = run(scenario())
+    deleted_outputs = 700  # ids 41, 51, …, 7031: the deleted runs are ids 41..7040
+    assert result == (7_000, 7_000 * per_run, deleted_outputs)
+    assert elapsed < 5.0, f"vacuum took {elapsed:.2f}s"  # well under 1 s in practice
+    assert active_ids == list(range(1, active + 1))  # the old PENDING/RUNNING rows, all kept
+    assert survivors == [*range(1, active + 1), *range(active + 7_001, active + total + 1)]
+    conn = sqlite3.connect(db)
+    try:
+        logs_left = conn.execute("SELECT COUNT(DISTINCT run_id), COUNT(*) FROM run_logs").fetchone()
+        outputs_left = conn.execute("SELECT COUNT(*) FROM run_outputs").fetchone()[0]
+    finally:
+        conn.close()
+    assert tuple(logs_left) == (len(survivors), len(survivors) * per_run)
+    assert outputs_left == (active + total) // 10 - deleted_outputs

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from husky.api.deps import RuntimeDep
 from husky.api.params import int_param
 from husky.api.shapes import job_summary_json, run_json
+from husky.daemon.runtime import Runtime
 from husky.errors import DaemonError
 
 router = APIRouter(tags=["jobs"])
@@ -34,6 +35,28 @@ async def list_jobs(rt: RuntimeDep, tag: str | None = None) -> JSONResponse:
             if tag is None or tag in job.tags
         ]
     )
+
+
+@router.post("/api/jobs/pause")
+async def pause_tag(rt: RuntimeDep, tag: str | None = None) -> dict[str, Any]:
+    """Pause every job with the tag (api.md §6; scheduling.md §8)."""
+    if not tag:
+        raise DaemonError("tag query parameter is required", 400)
+    names = rt.tagged(tag)
+    if not names:
+        raise DaemonError(f'no jobs found for tag "{tag}"', 400)
+    rt.pause(names)
+    return {"ok": True, "paused": len(names), "tag": tag}
+
+
+@router.post("/api/jobs/resume")
+async def resume_tag(rt: RuntimeDep, tag: str | None = None) -> dict[str, Any]:
+    if not tag:
+        raise DaemonError("tag query parameter is required", 400)
+    resumed = rt.resume(rt.tagged(tag))
+    if not resumed:
+        raise DaemonError(f'no paused jobs found for tag "{tag}"', 400)
+    return {"ok": True, "resumed": resumed, "tag": tag}
 
 
 @router.get("/api/jobs/{name}")
@@ -73,3 +96,37 @@ async def cancel_job(name: str, rt: RuntimeDep) -> dict[str, Any]:
     rt.job_or_404(name)
     rt.cancel_job(name)
     return {"ok": True}
+
+
+@router.post("/api/jobs/{name}/retry", status_code=202)
+async def retry_job(name: str, rt: RuntimeDep) -> JSONResponse:
+    """Same as run, with reason `manual retry` (execution.md §13)."""
+    run = await rt.run_job(name, reason="manual retry", triggered_by="cli: manual retry")
+    return JSONResponse({"ok": True, "run_id": run.id}, status_code=202)
+
+
+def _known(rt: Runtime, name: str) -> None:
+    if name not in rt.config.jobs:
+        raise DaemonError(f'unknown job "{name}"', 400)
+
+
+@router.post("/api/jobs/{name}/pause")
+async def pause_job(name: str, rt: RuntimeDep) -> dict[str, Any]:
+    _known(rt, name)
+    rt.pause([name])
+    return {"ok": True}
+
+
+@router.post("/api/jobs/{name}/resume")
+async def resume_job(name: str, rt: RuntimeDep) -> dict[str, Any]:
+    _known(rt, name)
+    rt.resume([name])
+    return {"ok": True}
+
+
+@router.post("/api/jobs/{name}/skip")
+async def skip_job(name: str, rt: RuntimeDep) -> dict[str, Any]:
+    """I7: skip the job's PENDING runs and its next scheduled occurrence."""
+    _known(rt, name)
+    skipped = await rt.dispatcher.skip(name)
+    return {"ok": True, "skipped_pending": skipped}

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from husky.api.deps import RuntimeDep
 from husky.api.follow import follow_run
 from husky.api.params import flag_param, int_param, run_id_param
-from husky.api.shapes import log_json, run_json
+from husky.api.shapes import log_json, output_json, run_json
 from husky.errors import DaemonError
 from husky.models import Stream
 
@@ -45,6 +45,12 @@ async def get_logs(
     )
     keep_hc = flag_param(include_healthcheck)
     return [log_json(line) for line in lines if keep_hc or line.stream is not Stream.HEALTHCHECK]
+
+
+@router.get("/api/runs/{run_id}/outputs")
+async def get_outputs(run_id: str, rt: RuntimeDep) -> list[dict[str, Any]]:
+    """The values the run captured, in insertion order."""
+    return [output_json(o) for o in await rt.store.get_outputs(run_id=run_id_param(run_id))]
 
 
 @router.get("/api/runs/{run_id}/follow")

@@ -19,7 +19,16 @@ from husky.cli.daemon_cmds import (
     status_command,
     stop_command,
 )
-from husky.cli.run_cmds import cancel_command, history_command, logs_command, run_command
+from husky.cli.run_cmds import (
+    cancel_command,
+    history_command,
+    logs_command,
+    pause_command,
+    resume_command,
+    retry_command,
+    run_command,
+    skip_command,
+)
 from husky.cli.schedule_cmds import dag_command, next_command
 from husky.cli.version_cmd import version_command, version_line
 from husky.errors import DaemonError, DaemonNotRunning, HuskyError
@@ -70,6 +79,10 @@ for command in (
     cancel_command,
     logs_command,
     history_command,
+    retry_command,
+    skip_command,
+    pause_command,
+    resume_command,
 ):
     cli.add_command(command)
 

@@ -162,3 +162,52 @@ def history_command(settings: Settings, job: str, last: int) -> None:
             ]
         )
     print_table(["RUN ID", "STATUS", "DURATION", "TRIGGER", "REASON", "VS SLA"], rows)
+
+
+@click.command("retry")
+@click.argument("job")
+@pass_settings
+def retry_command(settings: Settings, job: str) -> None:
+    """Run JOB again now (reason "retry"), whatever its last outcome."""
+    try:
+        settings.client().post(_job_path(job, "run"), {"reason": "retry"})
+    except DaemonError as exc:
+        if exc.status == 404:
+            raise DaemonError(f'unknown job "{job}"', 404) from None
+        raise
+    click.echo(f'retry triggered for job "{job}"')
+
+
+@click.command("skip")
+@click.argument("job")
+@pass_settings
+def skip_command(settings: Settings, job: str) -> None:
+    """Skip JOB's waiting runs and its next scheduled run (the one after runs normally)."""
+    settings.client().post(_job_path(job, "skip"))
+    click.echo(f'job "{job}" skipped')
+
+
+def _tag_action(settings: Settings, action: str, tag: str | None) -> None:
+    if not tag:
+        raise click.UsageError("--tag is required")
+    try:
+        settings.client().post(f"/api/jobs/{action}?tag={quote(tag, safe='')}")
+    except DaemonError as exc:
+        raise HuskyError(f"{action} request failed: {exc}") from None
+    click.echo(f'{action}d jobs with tag "{tag}"')
+
+
+@click.command("pause")
+@click.option("--tag", default=None, help="Pause every job with this tag.")
+@pass_settings
+def pause_command(settings: Settings, tag: str | None) -> None:
+    """Pause jobs: their scheduled runs are skipped until resumed."""
+    _tag_action(settings, "pause", tag)
+
+
+@click.command("resume")
+@click.option("--tag", default=None, help="Resume every paused job with this tag.")
+@pass_settings
+def resume_command(settings: Settings, tag: str | None) -> None:
+    """Resume paused jobs."""
+    _tag_action(settings, "resume", tag)

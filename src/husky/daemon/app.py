@@ -12,29 +12,32 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from husky.background import Background
 from husky.clock import Clock, SystemClock
 from husky.config.daemon import load_daemon_config
 from husky.config.daemon_models import DaemonConfig
 from husky.config.effective import HuskyConfig
 from husky.config.load import load_config
 from husky.daemon import logs as daemon_logs
-from husky.daemon import pidfile
+from husky.daemon import pidfile, recovery
 from husky.daemon.runtime import Runtime
 from husky.daemon.server import Door, bind_tcp, bind_unix, bound_addr
 from husky.dag import Dag, build_dag
 from husky.errors import ConfigError, DaemonError, HuskyError
 from husky.events import EventBus
-from husky.executor.process import kill_group
 from husky.executor.runner import Executor, ExecutorSettings
-from husky.models import RunStatus
+from husky.models import Trigger
 from husky.paths import DataDir
+from husky.scheduler.dispatch import Dispatcher, Request
+from husky.scheduler.loop import Fire, ScheduleLoop
 from husky.store.sqlite import SQLiteStore
 
 log = logging.getLogger("husky.daemon")
-ORPHAN_REASON = "orphaned: daemon stopped while running"
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,11 @@ async def _serve(
             pool_size=daemon_config.executor.pool_size,
         )
         executor = Executor(store, bus, clock, settings)
+        paused: set[str] = set()
+        dispatcher = Dispatcher(lambda: runtime.config, store, executor, clock, paused=paused)
+        schedule = ScheduleLoop(
+            clock, _on_fire(dispatcher), jitter=daemon_config.scheduler.schedule_jitter_delta
+        )
         runtime = Runtime(
             config=config,
             dag=dag,
@@ -131,9 +139,19 @@ async def _serve(
             bus=bus,
             clock=clock,
             started_at=clock.now(),
+            dispatcher=dispatcher,
+            schedule=schedule,
+            paused=paused,
         )
         _install_signals(runtime)
-        await _recover_orphans(runtime)
+        states = await store.job_states()  # read before the schedule overwrites next_run
+        schedule.load(config.jobs, clock.now())
+        await recovery.recover_orphans(runtime)
+        await recovery.rearm_pending_retries(runtime)
+        await recovery.catch_up(runtime, states)
+        await runtime.persist_schedule()
+        background = Background()
+        background.spawn(recovery.retention_loop(runtime), name="retention")
 
         from husky.api.app import create_app  # the server stack loads only in the daemon
 
@@ -152,8 +170,11 @@ async def _serve(
         data.api_addr.write_text(bound_addr(tcp_sock) + "\n", encoding="utf-8")
         written.append(data.api_addr)
         log.info("daemon started (pid %d, api %s)", runtime.pid, bound_addr(tcp_sock))
+        loop_task = background.spawn(schedule.run(), name="scheduler")
 
         await runtime.stop_requested.wait()
+        schedule.stop()
+        await asyncio.wait([loop_task], timeout=5)
         await _graceful_stop(runtime, tcp_door, unix_door)
         data.api_addr.unlink(missing_ok=True)
     log.info("daemon stopped")
@@ -190,27 +211,28 @@ async def _reload_on_hup(runtime: Runtime) -> None:
         await runtime.reload()
 
 
-async def _recover_orphans(runtime: Runtime) -> None:
-    """PENDING/RUNNING rows left by a dead daemon: kill their surviving process group,
-    then mark them FAILED (I26, recovery.md §2)."""
-    for run in await runtime.store.active_runs():
-        if run.pgid is not None and await kill_group(run.pgid, grace=2.0):
-            log.warning(
-                "orphan run %d of %s: killed its surviving process group %d",
-                run.id,
-                run.job_name,
-                run.pgid,
-            )
-        await runtime.store.rewrite_status(
-            run.id, RunStatus.FAILED, ORPHAN_REASON, runtime.clock.now()
+def _on_fire(dispatcher: Dispatcher) -> Callable[[Fire], Coroutine[Any, Any, None]]:
+    async def fire(event: Fire) -> None:
+        req = Request(
+            job=event.job,
+            trigger=Trigger.SCHEDULE,
+            triggered_by="scheduler",
+            reason=None,
+            scheduled=True,
         )
-        log.warning("orphan run %d of %s marked FAILED", run.id, run.job_name)
+        try:
+            await dispatcher.dispatch(req)
+        except DaemonError as exc:
+            log.info("scheduled run of %s not run: %s", event.job, exc)
+
+    return fire
 
 
 async def _graceful_stop(runtime: Runtime, tcp_door: Door, unix_door: Door) -> None:
     """recovery.md §5 (C5): stop starting work, shut HTTP, drain runs up to
     `scheduler.shutdown_timeout` while the socket still answers, then kill leftovers."""
     runtime.stopping = True
+    runtime.dispatcher.stop()
     runtime.executor.stop_accepting()
     await tcp_door.stop()
     timeout = runtime.daemon_config.scheduler.shutdown_timeout_delta.total_seconds()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +24,8 @@ from husky.events import EventBus
 from husky.executor.runner import Executor
 from husky.models import Run, Trigger
 from husky.paths import DataDir
+from husky.scheduler.dispatch import Dispatcher, Refused, Request
+from husky.scheduler.loop import ScheduleLoop
 from husky.store.base import StateStore
 
 log = logging.getLogger("husky.daemon")
@@ -45,10 +46,11 @@ class Runtime:
     bus: EventBus
     clock: Clock
     started_at: datetime
+    dispatcher: Dispatcher
+    schedule: ScheduleLoop
     version: str = __version__
     pid: int = field(default_factory=os.getpid)
     paused: set[str] = field(default_factory=set)
-    next_runs: dict[str, datetime] = field(default_factory=dict)
     stopping: bool = False
     stop_requested: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -58,20 +60,37 @@ class Runtime:
         if name not in self.config.jobs:
             raise DaemonError("job not found", 404)
 
+    @property
+    def next_runs(self) -> dict[str, datetime]:
+        return self.schedule.next_runs
+
     async def run_job(self, name: str, *, reason: str | None, triggered_by: str) -> Run:
-        """A manual run (execution.md §3): trigger `manual`, a new cycle."""
+        """A manual run or retry (execution.md §3): trigger `manual`, a new cycle.
+        Raises Refused (409) when the dispatch is refused, with the recorded reason (I3)."""
         if self.stopping:
             raise DaemonError("daemon is shutting down", 503)
-        job = self.config.jobs.get(name)
-        if job is None:
+        if name not in self.config.jobs:
             raise DaemonError("job not found", 404)
-        return await self.executor.submit(
-            job,
-            trigger=Trigger.MANUAL,
-            triggered_by=triggered_by,
-            reason=reason,
-            cycle_id=str(uuid.uuid4()),
-        )
+        req = Request(job=name, trigger=Trigger.MANUAL, triggered_by=triggered_by, reason=reason)
+        run = await self.dispatcher.dispatch(req)
+        if run is None:
+            raise Refused("waiting for its upstreams")
+        return run
+
+    def pause(self, names: list[str]) -> None:
+        self.paused.update(names)
+
+    def resume(self, names: list[str]) -> int:
+        resumed = [n for n in names if n in self.paused]
+        self.paused.difference_update(resumed)
+        return len(resumed)
+
+    def tagged(self, tag: str) -> list[str]:
+        return [name for name, job in self.config.jobs.items() if tag in job.tags]
+
+    async def persist_schedule(self) -> None:
+        """[C1] job_state.next_run for every auto-scheduled job."""
+        await self.store.set_next_runs(dict(self.schedule.next_runs))
 
     def cancel_job(self, name: str) -> int:
         """Cancel every PENDING or RUNNING run of the job; how many were cancelled."""
@@ -96,6 +115,8 @@ class Runtime:
             log.error("hot-reload failed, keeping old config: %s", exc)
             raise
         self.config, self.dag = config, dag
+        self.schedule.load(config.jobs, self.clock.now())
+        await self.persist_schedule()
         log.info("config reloaded (%d jobs)", len(config.jobs))
 
     def _load(self) -> tuple[HuskyConfig, Dag]:

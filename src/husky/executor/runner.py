@@ -1,4 +1,5 @@
-"""One run from row to result: wait for a slot, spawn, stream lines, record the outcome.
+"""One run from row to result: wait for a slot, spawn, stream lines, healthcheck,
+capture outputs, record the outcome, then hand it to the dispatcher.
 
 The `Executor` owns the runs that are PENDING or RUNNING in this daemon (keyed by run
 id, C8). A run row exists before its process starts; a finished run's lines are all
@@ -8,6 +9,7 @@ committed before its terminal status (the store's FIFO writer guarantees the ord
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 from collections.abc import Awaitable, Callable, Mapping
@@ -15,15 +17,18 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
+from husky.background import Background
 from husky.clock import Clock
 from husky.config.effective import Job
-from husky.events import EventBus, LogsAppended, RunChanged
-from husky.executor.process import ProcessResult, run_process
-from husky.models import LogBatch, NewRun, Run, RunResult, RunStatus, Stream, Trigger
+from husky.events import EventBus, LogsAppended, RunChanged, SlaBreached
+from husky.executor.outputs import OutputCapture
+from husky.executor.process import LineSink, ProcessResult, run_process
+from husky.models import LogBatch, NewRun, Run, RunOutput, RunResult, RunStatus, Stream, Trigger
 from husky.store.base import StateStore
 
 log = logging.getLogger("husky.executor")
 CANCELLED_REASON = "cancelled by operator"
+Completion = Callable[[Job, Run, RunResult], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -40,9 +45,14 @@ class ExecutorSettings:
 class ActiveRun:
     run: Run
     job: Job
+    command: str
+    env: Mapping[str, str]
     cancel: asyncio.Event = field(default_factory=asyncio.Event)
+    cancel_reason: str = CANCELLED_REASON
+    cancel_status: RunStatus = RunStatus.CANCELLED
     task: asyncio.Task[Run] | None = None
     executing: bool = False
+    finishing: bool = False  # completion handling under way: no longer a concurrency victim
     stopped: bool = False
     last_seq: int = 0  # lines handed to the store and the bus so far
 
@@ -56,6 +66,8 @@ class Executor:
         self.clock = clock
         self.settings = settings
         self.active: dict[int, ActiveRun] = {}
+        self.on_complete: Completion | None = None
+        self.background = Background()
         self._global_slots = asyncio.Semaphore(settings.max_concurrent_jobs)
         self._pool_slots = asyncio.Semaphore(settings.pool_size)
 
@@ -70,8 +82,11 @@ class Executor:
         reason: str | None,
         cycle_id: str,
         attempt: int = 1,
+        command: str | None = None,
+        env: Mapping[str, str] | None = None,
     ) -> Run:
-        """Insert the PENDING row and start the run in the background; return the row."""
+        """Insert the PENDING row and start the run in the background; return the row.
+        `command`/`env` are the job's, rendered (templates) by the dispatcher."""
         new = NewRun(
             job_name=job.name,
             trigger=trigger,
@@ -82,51 +97,97 @@ class Executor:
             created_at=self.clock.now(),
         )
         run = await self.store.create_run(new)
-        self.bus.publish(RunChanged(run))
-        active = ActiveRun(run, job)
+        self.announce(run)
+        active = ActiveRun(
+            run, job, job.command if command is None else command, job.env if env is None else env
+        )
         self.active[run.id] = active
         active.task = asyncio.create_task(self._execute(active), name=f"run-{run.id}")
         return run
 
+    def announce(self, run: Run) -> None:
+        self.bus.publish(RunChanged(run))
+
     def runs_of(self, job_name: str) -> list[ActiveRun]:
         return [a for a in self.active.values() if a.job.name == job_name]
 
-    def cancel(self, run_id: int) -> bool:
+    def cancel(
+        self, run_id: int, reason: str = CANCELLED_REASON, status: RunStatus = RunStatus.CANCELLED
+    ) -> bool:
         active = self.active.get(run_id)
-        if active is None:
+        if active is None or active.finishing:
             return False
+        active.cancel_reason, active.cancel_status = reason, status
         active.cancel.set()
         return True
 
     # -- the run itself ---------------------------------------------------------------
 
     async def _execute(self, active: ActiveRun) -> Run:
+        sla = self._arm_sla(active)
         try:
-            result = await self._wait_and_run(active)
-            return await self._finish(active, result)
-        except Exception:
-            log.exception("run %d of %s failed inside husky", active.run.id, active.job.name)
-            failed = RunResult(RunStatus.FAILED, self.clock.now(), -1, "internal error in husky")
-            return await self._finish(active, failed)
+            try:
+                result = await self._wait_and_run(active)
+            except Exception:
+                log.exception("run %d of %s failed inside husky", active.run.id, active.job.name)
+                result = RunResult(
+                    RunStatus.FAILED, self.clock.now(), -1, "internal error in husky"
+                )
+            finally:
+                if sla is not None:
+                    sla.cancel()
+            active.finishing = True
+            final = await self._finish(active, result)
         finally:
             self.active.pop(active.run.id, None)
+        if self.on_complete is not None:
+            try:
+                await self.on_complete(active.job, final, result)
+            except Exception:
+                log.exception("completion handling of run %d failed", final.id)
+        return final
+
+    def _arm_sla(self, active: ActiveRun) -> asyncio.TimerHandle | None:
+        """execution.md §10: from row insertion; fires only while the job executes."""
+        sla = active.job.sla
+        if sla is None or sla.total_seconds() <= 0:
+            return None
+
+        def breached() -> None:
+            if active.executing and not active.finishing:
+                self.background.spawn(self._sla_breached(active), name=f"sla-{active.run.id}")
+
+        return asyncio.get_running_loop().call_later(sla.total_seconds(), breached)
+
+    async def _sla_breached(self, active: ActiveRun) -> None:
+        await self.store.set_sla_breached(active.run.id)
+        active.run = replace(active.run, sla_breached=True)
+        log.warning(
+            "sla breached: %s run %d still running after %s",
+            active.job.name,
+            active.run.id,
+            active.job.sla_text,
+        )
+        self.bus.publish(SlaBreached(active.run))
+        self.announce(active.run)
 
     async def _wait_and_run(self, active: ActiveRun) -> RunResult:
         outcome = await self._acquire_slots(active)
         if outcome != "acquired":
+            status = active.cancel_status if outcome == "cancelled" else RunStatus.SKIPPED
             reason = (
-                CANCELLED_REASON if outcome == "cancelled" else "daemon stopped before it started"
+                active.cancel_reason
+                if outcome == "cancelled"
+                else "daemon stopped before it started"
             )
-            status = RunStatus.CANCELLED if outcome == "cancelled" else RunStatus.SKIPPED
             return RunResult(status, self.clock.now(), None, reason)
         try:
             active.executing = True
-            process = await self._run_main(active)
+            return await self._run(active)
         finally:
             active.executing = False
             self._pool_slots.release()
             self._global_slots.release()
-        return self._result(process)
 
     async def _acquire_slots(
         self, active: ActiveRun
@@ -155,15 +216,76 @@ class Executor:
             return "stopped" if active.stopped else "cancelled"
         return "acquired"
 
-    async def _run_main(self, active: ActiveRun) -> ProcessResult:
+    async def _run(self, active: ActiveRun) -> RunResult:
+        """Main command, output capture, then the healthcheck (execution.md §4–§11)."""
+        capture = OutputCapture(active.job.output)
+        process = await self._main(active, capture)
+        now = self.clock.now()
+        if process.cancelled:
+            return RunResult(active.cancel_status, now, -1, active.cancel_reason)
+        if process.spawn_error is None and capture.wanted:
+            await self._store_outputs(active, capture.values(process.exit_code))
+        if process.exit_code != 0:
+            return RunResult(RunStatus.FAILED, now, process.exit_code, process.status_reason)
+        hc = active.job.healthcheck
+        if hc is None:
+            return RunResult(RunStatus.SUCCESS, now, 0)
+        check = await self._spawn(
+            active,
+            hc.command,
+            self._healthcheck_sink(active),
+            hc.timeout.total_seconds(),
+            (Stream.HEALTHCHECK, Stream.HEALTHCHECK),
+        )
+        now = self.clock.now()
+        if check.cancelled:
+            return RunResult(active.cancel_status, now, -1, active.cancel_reason)
+        if check.exit_code == 0:
+            return RunResult(RunStatus.SUCCESS, now, 0, hc_status="pass")
+        if hc.on_fail == "warn_only":
+            log.warning(
+                "healthcheck of %s run %d failed (warn_only)", active.job.name, active.run.id
+            )
+            return RunResult(RunStatus.SUCCESS, now, 0, hc_status="warn")
+        why = "timed out" if check.timed_out else f"exit {check.exit_code}"
+        return RunResult(RunStatus.FAILED, now, -2, f"healthcheck failed ({why})", hc_status="fail")
+
+    async def _store_outputs(self, active: ActiveRun, values: Mapping[str, str]) -> None:
+        now = self.clock.now()
+        run = active.run
+        rows = [
+            RunOutput(run.id, run.job_name, var, value, run.cycle_id or "", now)
+            for var, value in values.items()
+        ]
+        missing = sorted(set(active.job.output) - set(values))
+        if missing:
+            log.warning(
+                "%s run %d captured no value for output(s) %s",
+                run.job_name,
+                run.id,
+                ", ".join(missing),
+            )
+        await self.store.add_outputs(rows)
+
+    def _sink(self, active: ActiveRun, capture: OutputCapture | None) -> LineSink:
         run_id = active.run.id
-        marked: asyncio.Future[None] | None = None
 
         async def sink(stream: Stream, lines: list[str]) -> None:
             batch = LogBatch(run_id, active.last_seq + 1, stream, self.clock.now(), lines)
             active.last_seq += len(lines)
+            if capture is not None and stream is Stream.STDOUT:
+                capture.feed(lines)
             await self.store.append_batch(batch)
             self.bus.publish(LogsAppended(batch))
+
+        return sink
+
+    def _healthcheck_sink(self, active: ActiveRun) -> LineSink:
+        return self._sink(active, None)
+
+    async def _main(self, active: ActiveRun, capture: OutputCapture) -> ProcessResult:
+        run_id = active.run.id
+        marked: asyncio.Future[None] | None = None
 
         async def on_spawn(pid: int) -> None:
             nonlocal marked
@@ -172,10 +294,18 @@ class Executor:
             # awaited before the run finishes, so reading the pipes starts at once.
             marked = asyncio.ensure_future(self.store.mark_running(run_id, started, pid))
             active.run = replace(active.run, status=RunStatus.RUNNING, started_at=started, pgid=pid)
-            self.bus.publish(RunChanged(active.run))
+            self.announce(active.run)
 
+        sink = self._sink(active, capture if capture.wanted else None)
         try:
-            return await self._spawn(active, sink, on_spawn)
+            return await self._spawn(
+                active,
+                active.command,
+                sink,
+                active.job.timeout.total_seconds(),
+                (Stream.STDOUT, Stream.STDERR),
+                on_spawn,
+            )
         finally:
             if marked is not None:
                 await marked
@@ -183,19 +313,22 @@ class Executor:
     async def _spawn(
         self,
         active: ActiveRun,
-        sink: Callable[[Stream, list[str]], Awaitable[None]],
-        on_spawn: Callable[[int], Awaitable[None]],
+        command: str,
+        sink: LineSink,
+        limit_s: float,
+        streams: tuple[Stream, Stream],
+        on_spawn: Callable[[int], Awaitable[None]] | None = None,
     ) -> ProcessResult:
-        job = active.job
         return await run_process(
-            [self.settings.shell, "-c", job.command],
-            cwd=self.working_dir(job),
-            env=self.environment(job),
+            [self.settings.shell, "-c", command],
+            cwd=self.working_dir(active.job),
+            env=self.environment(active.env),
             sink=sink,
-            timeout=job.timeout.total_seconds(),
+            timeout=limit_s,
             cancel=active.cancel,
             grace=self.settings.kill_grace,
             on_spawn=on_spawn,
+            stream_names=streams,
         )
 
     def working_dir(self, job: Job) -> Path:
@@ -206,19 +339,12 @@ class Executor:
             else self.settings.working_dir
         )
 
-    def environment(self, job: Job) -> dict[str, str]:
+    def environment(self, job_env: Mapping[str, str]) -> dict[str, str]:
         """Daemon environment ← `executor.global_env` ← job `env`; empty values never override."""
         env = dict(os.environ)
         env.update({k: v for k, v in self.settings.global_env.items() if v})
-        env.update({k: v for k, v in job.env.items() if v})
+        env.update({k: v for k, v in job_env.items() if v})
         return env
-
-    def _result(self, process: ProcessResult) -> RunResult:
-        now = self.clock.now()
-        if process.cancelled:
-            return RunResult(RunStatus.CANCELLED, now, -1, CANCELLED_REASON)
-        status = RunStatus.SUCCESS if process.exit_code == 0 else RunStatus.FAILED
-        return RunResult(status, now, process.exit_code, process.status_reason)
 
     async def _finish(self, active: ActiveRun, result: RunResult) -> Run:
         run_id = active.run.id
@@ -233,7 +359,7 @@ class Executor:
             pgid=None,
         )
         active.run = final
-        self.bus.publish(RunChanged(final))
+        self.announce(final)
         log.info("run %d of %s finished: %s", run_id, active.job.name, result.status)
         return final
 
@@ -250,5 +376,6 @@ class Executor:
         """Wait up to `seconds` for every active run; return those still executing."""
         tasks = [a.task for a in self.active.values() if a.task is not None]
         if tasks:
-            await asyncio.wait(tasks, timeout=seconds)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait(tasks, timeout=seconds)
         return list(self.active.values())

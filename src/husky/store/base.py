@@ -9,8 +9,8 @@ unknown run id where noted.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from husky.models import (
@@ -47,6 +47,10 @@ class StateStore(Protocol):
     ) -> None:
         """FAILED → RETRYING / SKIPPED, orphans → FAILED: status, reason, finished_at only."""
 
+    async def schedule_retry(self, run_id: int, finished_at: datetime, retry_at: datetime) -> None:
+        """FAILED → RETRYING with a retry due at `retry_at` (execution.md §2, I12): status,
+        finished_at and retry_at only (status_reason, exit_code kept)."""
+
     async def set_sla_breached(self, run_id: int) -> None: ...
 
     async def get_run(self, run_id: int) -> Run | None: ...
@@ -63,6 +67,13 @@ class StateStore(Protocol):
 
     async def active_runs(self) -> list[Run]:
         """Every PENDING or RUNNING row, oldest first (orphan recovery, status)."""
+
+    async def pending_retries(self) -> list[Run]:
+        """RETRYING rows with a `retry_at` whose retry never started — no row with the same
+        job_name, the same cycle_id and attempt + 1 exists — oldest first (I12)."""
+
+    async def runs_in_cycle(self, cycle_id: str) -> list[Run]:
+        """Every row of one cycle, by id ascending (rebuilding a cycle's state)."""
 
     # -- logs -------------------------------------------------------------------------
     async def append_logs(self, lines: Sequence[LogLine]) -> None:
@@ -92,6 +103,22 @@ class StateStore(Protocol):
         self, *, run_id: int | None = None, cycle_id: str | None = None
     ) -> list[RunOutput]: ...
 
+    async def latest_output(self, job_name: str, var_name: str) -> RunOutput | None:
+        """The newest (highest id) output `var_name` of `job_name` whose run's status is
+        SUCCESS, or None (I5: a cycle lacking the value falls back to it)."""
+
+    # -- retention --------------------------------------------------------------------
+    async def vacuum(
+        self, now: datetime, *, max_age: timedelta | None, max_runs_per_job: int | None
+    ) -> tuple[int, int, int]:
+        """Retention (store.md §5) in one write transaction; returns the (runs, logs,
+        outputs) deleted. Selected: the union of the age rule — not PENDING/RUNNING,
+        non-NULL finished_at < now − max_age — and the cap rule — per job_name, all but
+        the `max_runs_per_job` highest ids among runs not PENDING/RUNNING (NULL
+        finished_at rows count). Their run_logs and run_outputs go with them; alerts and
+        job_state are never touched. A rule that is None or not > 0 is unset; with
+        neither set nothing is touched and (0, 0, 0) is returned."""
+
     # -- job state --------------------------------------------------------------------
     async def record_outcome(self, job_name: str, status: RunStatus, at: datetime) -> None:
         """SUCCESS sets last_success, FAILED sets last_failure; both keep the other column
@@ -99,6 +126,9 @@ class StateStore(Protocol):
 
     async def set_next_run(self, job_name: str, at: datetime | None) -> None:
         """Write only `next_run` (insert the row if needed)."""
+
+    async def set_next_runs(self, next_runs: Mapping[str, datetime | None]) -> None:
+        """`set_next_run` for many jobs in one transaction (start-up, reload)."""
 
     async def job_states(self) -> dict[str, JobState]: ...
 

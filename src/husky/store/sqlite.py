@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Callable, Sequence
-from datetime import datetime
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -55,6 +55,52 @@ T = TypeVar("T")
 #: record_outcome: which column each outcome sets; other statuses leave job_state alone
 #: (execution.md §8: cancel, skip command, orphan marking).
 _OUTCOME_COLUMN = {RunStatus.SUCCESS: "last_success", RunStatus.FAILED: "last_failure"}
+
+
+#: Statuses the retention vacuum never prunes (store.md §5).
+_ACTIVE = (RunStatus.PENDING.value, RunStatus.RUNNING.value)
+
+#: The vacuum's selection: one temp table on the writer connection (ids, unique).
+_SELECTED = "temp.husky_vacuum_runs"
+
+
+def _vacuum(conn: sqlite3.Connection, cutoff: str | None, keep: int | None) -> tuple[int, int, int]:
+    """store.md §5 in the caller's transaction: select the union of the age rule (finished
+    before `cutoff`) and the cap rule (all but the `keep` highest ids per job) among
+    non-active runs, then delete their logs, outputs and rows. Returns the three counts.
+
+    The selection goes to a temp table, so each DELETE is one statement: run_logs rows
+    are found through idx_run_logs_run_seq, run_outputs in one pass over the table.
+    """
+    conn.execute(f"CREATE TABLE IF NOT EXISTS {_SELECTED} (id INTEGER PRIMARY KEY)")
+    conn.execute(f"DELETE FROM {_SELECTED}")
+    if cutoff is not None:
+        conn.execute(
+            f"INSERT OR IGNORE INTO {_SELECTED} (id) SELECT id FROM job_runs"
+            " WHERE status NOT IN (?, ?) AND finished_at IS NOT NULL AND finished_at < ?",
+            (*_ACTIVE, cutoff),
+        )
+    if keep is not None:
+        conn.execute(
+            f"INSERT OR IGNORE INTO {_SELECTED} (id) SELECT id FROM ("
+            "SELECT id, ROW_NUMBER() OVER (PARTITION BY job_name ORDER BY id DESC) AS nth"
+            " FROM job_runs WHERE status NOT IN (?, ?)) WHERE nth > ?",
+            (*_ACTIVE, keep),
+        )
+    if conn.execute(f"SELECT 1 FROM {_SELECTED} LIMIT 1").fetchone() is None:
+        return 0, 0, 0  # nothing to prune: spare the pass over run_outputs
+    selected = f"(SELECT id FROM {_SELECTED})"
+    logs = conn.execute(f"DELETE FROM run_logs WHERE run_id IN {selected}").rowcount
+    outputs = conn.execute(f"DELETE FROM run_outputs WHERE run_id IN {selected}").rowcount
+    runs = conn.execute(f"DELETE FROM job_runs WHERE id IN {selected}").rowcount
+    conn.execute(f"DELETE FROM {_SELECTED}")
+    return runs, logs, outputs
+
+
+_SET_NEXT_RUN = (
+    "INSERT INTO job_state (job_name, next_run) VALUES (?, ?)"
+    " ON CONFLICT (job_name) DO UPDATE SET next_run = excluded.next_run"
+)
 
 
 def _outcome_sql(status: RunStatus) -> str | None:
@@ -172,6 +218,11 @@ class SQLiteStore:
         sql = "UPDATE job_runs SET status = ?, status_reason = ?, finished_at = ? WHERE id = ?"
         await self._execute(sql, (status.value, reason, ts_text(finished_at), run_id))
 
+    async def schedule_retry(self, run_id: int, finished_at: datetime, retry_at: datetime) -> None:
+        sql = "UPDATE job_runs SET status = ?, finished_at = ?, retry_at = ? WHERE id = ?"
+        params = (RunStatus.RETRYING.value, ts_text(finished_at), ts_text(retry_at), run_id)
+        await self._execute(sql, params)
+
     async def set_sla_breached(self, run_id: int) -> None:
         await self._execute("UPDATE job_runs SET sla_breached = 1 WHERE id = ?", (run_id,))
 
@@ -192,6 +243,12 @@ class SQLiteStore:
 
     async def active_runs(self) -> list[Run]:
         return await asyncio.to_thread(self.reader.active_runs)
+
+    async def pending_retries(self) -> list[Run]:
+        return await asyncio.to_thread(self.reader.pending_retries)
+
+    async def runs_in_cycle(self, cycle_id: str) -> list[Run]:
+        return await asyncio.to_thread(self.reader.runs_in_cycle, cycle_id)
 
     # -- logs -----------------------------------------------------------------------------
 
@@ -245,6 +302,21 @@ class SQLiteStore:
     ) -> list[RunOutput]:
         return await asyncio.to_thread(self.reader.get_outputs, run_id=run_id, cycle_id=cycle_id)
 
+    async def latest_output(self, job_name: str, var_name: str) -> RunOutput | None:
+        return await asyncio.to_thread(self.reader.latest_output, job_name, var_name)
+
+    # -- retention ------------------------------------------------------------------------
+
+    async def vacuum(
+        self, now: datetime, *, max_age: timedelta | None, max_runs_per_job: int | None
+    ) -> tuple[int, int, int]:
+        """store.md §5 in one writer transaction; a rule that is None or not > 0 is unset."""
+        cutoff = ts_text(now - max_age) if max_age is not None and max_age > timedelta(0) else None
+        keep = max_runs_per_job if max_runs_per_job is not None and max_runs_per_job > 0 else None
+        if cutoff is None and keep is None:
+            return 0, 0, 0
+        return await self.write(lambda conn: _vacuum(conn, cutoff, keep))
+
     # -- job state ------------------------------------------------------------------------
 
     async def record_outcome(self, job_name: str, status: RunStatus, at: datetime) -> None:
@@ -255,11 +327,15 @@ class SQLiteStore:
             await self._execute(sql, (job_name, ts_text(at), status.value))
 
     async def set_next_run(self, job_name: str, at: datetime | None) -> None:
-        sql = (
-            "INSERT INTO job_state (job_name, next_run) VALUES (?, ?)"
-            " ON CONFLICT (job_name) DO UPDATE SET next_run = excluded.next_run"
-        )
-        await self._execute(sql, (job_name, opt_ts_text(at)))
+        await self._execute(_SET_NEXT_RUN, (job_name, opt_ts_text(at)))
+
+    async def set_next_runs(self, next_runs: Mapping[str, datetime | None]) -> None:
+        params = [(name, opt_ts_text(at)) for name, at in next_runs.items()]
+
+        def upsert(conn: sqlite3.Connection) -> None:
+            conn.executemany(_SET_NEXT_RUN, params)
+
+        await self.write(upsert)
 
     async def job_states(self) -> dict[str, JobState]:
         return await asyncio.to_thread(self.reader.job_states)

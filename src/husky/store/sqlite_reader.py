@@ -93,6 +93,23 @@ class SQLiteReader:
         sql = f"SELECT {RUN_COLUMNS} FROM job_runs WHERE status IN (?, ?) ORDER BY id"
         return [run_from_row(r) for r in self._query(sql, _ACTIVE)]
 
+    def pending_retries(self) -> list[Run]:
+        """RETRYING rows with a `retry_at` whose next attempt (same job and cycle, attempt
+        + 1) has no row yet, oldest first (I12)."""
+        sql = (
+            f"SELECT {RUN_COLUMNS} FROM job_runs AS r"
+            " WHERE r.status = ? AND r.retry_at IS NOT NULL AND NOT EXISTS ("
+            "SELECT 1 FROM job_runs AS n WHERE n.job_name = r.job_name"
+            " AND n.cycle_id IS r.cycle_id AND n.attempt = r.attempt + 1)"
+            " ORDER BY r.id"
+        )
+        return [run_from_row(r) for r in self._query(sql, (RunStatus.RETRYING.value,))]
+
+    def runs_in_cycle(self, cycle_id: str) -> list[Run]:
+        """Every row of one cycle, by id ascending."""
+        sql = f"SELECT {RUN_COLUMNS} FROM job_runs WHERE cycle_id = ? ORDER BY id"
+        return [run_from_row(r) for r in self._query(sql, (cycle_id,))]
+
     # -- logs -----------------------------------------------------------------------------
 
     def get_logs(
@@ -130,6 +147,18 @@ class SQLiteReader:
         clause = f" WHERE {' AND '.join(where)}" if where else ""
         sql = f"SELECT {OUTPUT_COLUMNS} FROM run_outputs{clause} ORDER BY id"
         return [output_from_row(r) for r in self._query(sql, params)]
+
+    def latest_output(self, job_name: str, var_name: str) -> RunOutput | None:
+        """The newest (highest id) output `var_name` of `job_name` captured by a run whose
+        status is SUCCESS (I5), or None."""
+        sql = (
+            f"SELECT {OUTPUT_COLUMNS} FROM run_outputs AS o"
+            " WHERE o.job_name = ? AND o.var_name = ? AND EXISTS ("
+            "SELECT 1 FROM job_runs AS r WHERE r.id = o.run_id AND r.status = ?)"
+            " ORDER BY o.id DESC LIMIT 1"
+        )
+        rows = self._query(sql, (job_name, var_name, RunStatus.SUCCESS.value))
+        return output_from_row(rows[0]) if rows else None
 
     # -- job state ------------------------------------------------------------------------
 

@@ -29,12 +29,12 @@ LogRow = tuple[int, int, str, str, str]
 
 RUN_COLUMNS = (
     "id, job_name, status, status_reason, attempt, trigger, triggered_by, reason, started_at,"
-    " finished_at, exit_code, sla_breached, hc_status, created_at, cycle_id, pgid"
+    " finished_at, exit_code, sla_breached, hc_status, created_at, cycle_id, pgid, retry_at"
 )
 INSERT_RUN = (
     "INSERT INTO job_runs (job_name, status, status_reason, attempt, trigger, triggered_by,"
     " reason, started_at, finished_at, exit_code, sla_breached, hc_status, created_at, cycle_id)"
-    f" VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, 0, NULL, ?, ?) RETURNING {RUN_COLUMNS}"
+    f" VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, NULL, 0, NULL, ?, ?) RETURNING {RUN_COLUMNS}"
 )
 LOG_COLUMNS = "run_id, seq, stream, line, ts"
 INSERT_LOG = f"INSERT INTO run_logs ({LOG_COLUMNS}) VALUES (?, ?, ?, ?, ?)"
@@ -75,6 +75,7 @@ def new_run_params(new: NewRun) -> tuple[object, ...]:
         new.trigger.value,
         new.triggered_by,
         new.reason or None,
+        opt_ts_text(new.finished_at),
         ts_text(new.created_at),
         new.cycle_id,
     )
@@ -98,6 +99,7 @@ def run_from_row(row: Row) -> Run:
         created_at=parse_ts(row[13]),
         cycle_id=row[14],
         pgid=row[15],
+        retry_at=_opt_ts(row[16]),
     )
 
 

@@ -1,10 +1,16 @@
-"""The SQLite schema (store.md §3 plus `cycle_id`, `pgid`, `last_status`) and how a
-connection is opened: file mode 0600, pragmas, and migrations by `PRAGMA user_version`.
+"""The SQLite schema (store.md §3 plus `cycle_id`, `pgid`, `retry_at`, `last_status`) and
+how a connection is opened: file mode 0600, pragmas, migrations by `PRAGMA user_version`.
 
 Migrations are an ordered list; migration *i* takes a database from version *i* to
-*i + 1*, each in its own transaction. Version 1 creates every table if missing and
-adds any missing column, so it also upgrades databases written by the original Husky
-(user_version 0, older column sets).
+*i + 1*, each in its own transaction. Migration 1 creates every table of the version-1
+schema (`V1_TABLES`, frozen) if missing and adds any missing column, so it also upgrades
+databases written by the original Husky (user_version 0, older column sets). Later
+migrations only add what changed since (`ADDED_COLUMNS`); `TABLES` is the result.
+
+| Version | Change |
+|---|---|
+| 1 | every table and index of store.md §3, plus `cycle_id`, `pgid`, `last_status` |
+| 2 | `job_runs.retry_at` (I12: a pending retry survives a restart) |
 """
 
 from __future__ import annotations
@@ -16,8 +22,11 @@ from pathlib import Path
 
 from husky.errors import StoreError
 
-#: table -> (column name, declaration); the first column is the primary key.
-TABLES: dict[str, tuple[tuple[str, str], ...]] = {
+Columns = tuple[tuple[str, str], ...]
+
+#: The version-1 schema, as migration 1 creates it: table -> (column name, declaration);
+#: the first column is the primary key. Frozen: new columns go to ADDED_COLUMNS.
+V1_TABLES: dict[str, Columns] = {
     "job_runs": (
         ("id", "INTEGER PRIMARY KEY AUTOINCREMENT"),
         ("job_name", "TEXT NOT NULL"),
@@ -91,10 +100,11 @@ def _addable(declaration: str) -> str:
 
 
 def _create_or_complete_tables(conn: sqlite3.Connection) -> None:
-    for table, columns in TABLES.items():
+    """Version 1 (also upgrades the original Husky's databases, user_version 0)."""
+    for table, columns in V1_TABLES.items():
         body = ",\n  ".join(f"{name} {decl}" for name, decl in columns)
         conn.execute(f"CREATE TABLE IF NOT EXISTS {table} (\n  {body}\n)")
-        present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        present = _column_names(conn, table)
         for name, decl in columns:
             if name not in present:
                 conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {_addable(decl)}")
@@ -102,8 +112,40 @@ def _create_or_complete_tables(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _add_retry_at(conn: sqlite3.Connection) -> None:
+    """Version 2: `job_runs.retry_at`, NULL for every existing row."""
+    _add_columns(conn, 2)
+
+
+def _add_columns(conn: sqlite3.Connection, version: int) -> None:
+    for added_in, table, name, decl in ADDED_COLUMNS:
+        if added_in == version and name not in _column_names(conn, table):
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {_addable(decl)}")
+
+
+def _column_names(conn: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+
+
+#: Columns added after version 1: (schema version that adds it, table, name, declaration).
+ADDED_COLUMNS: tuple[tuple[int, str, str, str], ...] = ((2, "job_runs", "retry_at", "TEXT"),)
+
+
+def _current_tables() -> dict[str, Columns]:
+    tables = dict(V1_TABLES)
+    for _, table, name, decl in ADDED_COLUMNS:
+        tables[table] = (*tables[table], (name, decl))
+    return tables
+
+
+#: The current schema (V1_TABLES plus ADDED_COLUMNS, in order).
+TABLES: dict[str, Columns] = _current_tables()
+
 #: MIGRATIONS[i] upgrades user_version i to i + 1.
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_create_or_complete_tables,)
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
+    _create_or_complete_tables,
+    _add_retry_at,
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
