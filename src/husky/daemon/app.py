@@ -144,6 +144,10 @@ async def _serve(
             paused=paused,
         )
         _install_signals(runtime)
+        # The server stack loads only in the daemon, and before the schedule is computed
+        # (importing it takes ~200 ms; a fire due meanwhile would start late).
+        from husky.api.app import create_app
+
         states = await store.job_states()  # read before the schedule overwrites next_run
         schedule.load(config.jobs, clock.now())
         await recovery.recover_orphans(runtime)
@@ -152,8 +156,7 @@ async def _serve(
         await runtime.persist_schedule()
         background = Background()
         background.spawn(recovery.retention_loop(runtime), name="retention")
-
-        from husky.api.app import create_app  # the server stack loads only in the daemon
+        loop_task = background.spawn(schedule.run(), name="scheduler")  # before the API: on time
 
         app = create_app(runtime)
         unix_door = Door(app, bind_unix(data.socket))
@@ -170,7 +173,6 @@ async def _serve(
         data.api_addr.write_text(bound_addr(tcp_sock) + "\n", encoding="utf-8")
         written.append(data.api_addr)
         log.info("daemon started (pid %d, api %s)", runtime.pid, bound_addr(tcp_sock))
-        loop_task = background.spawn(schedule.run(), name="scheduler")
 
         await runtime.stop_requested.wait()
         schedule.stop()
