@@ -11,14 +11,17 @@ that is still alive, then deletes the directory: nothing is left running.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 from husky.cli.client import DaemonClient
@@ -91,10 +94,13 @@ class Daemon:
 
 
 @contextlib.contextmanager
-def project(husky_yaml: str) -> Iterator[Daemon]:
-    """A temp project dir holding `husky_yaml`; its daemon is stopped (or killed) on exit."""
+def project(husky_yaml: str, huskyd_yaml: str | None = None) -> Iterator[Daemon]:
+    """A temp project dir holding `husky_yaml` (and `huskyd_yaml` as huskyd.yaml when
+    given); its daemon is stopped (or killed) on exit."""
     root = Path(tempfile.mkdtemp(prefix="husky-bench-"))
     (root / "husky.yaml").write_text(husky_yaml, encoding="utf-8")
+    if huskyd_yaml is not None:
+        (root / "huskyd.yaml").write_text(huskyd_yaml, encoding="utf-8")
     daemon = Daemon(root)
     try:
         yield daemon
@@ -104,6 +110,29 @@ def project(husky_yaml: str) -> Iterator[Daemon]:
         finally:
             daemon.kill()
             shutil.rmtree(root, ignore_errors=True)
+
+
+# -- the runs table ---------------------------------------------------------------------
+
+
+def parse_ts(text: str) -> datetime:
+    """A stored timestamp (`YYYY-MM-DDTHH:MM:SS.mmmZ`, UTC) as an aware datetime."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def open_db(daemon: Daemon) -> sqlite3.Connection:
+    """A reading connection to the project's .husky/husky.db (WAL: never blocks the daemon);
+    rows are sqlite3.Row. Autocommit, so each query sees the latest commit."""
+    conn = sqlite3.connect(daemon.data / "husky.db", timeout=10, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100) of a non-empty list."""
+    ordered = sorted(values)
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[rank - 1]
 
 
 # -- /proc readings -------------------------------------------------------------------

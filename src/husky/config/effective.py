@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -71,7 +72,7 @@ class Job:
     output: dict[str, str]
     schedule: Schedule
 
-    @property
+    @cached_property
     def upstreams(self) -> list[str]:
         """`depends_on` ∪ the `after:` target, without blanks or repeats, in written order."""
         names = list(self.depends_on)

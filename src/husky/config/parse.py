@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from functools import cache
 
 from husky.scheduler.frequency import WEEKDAY_NAMES, Frequency, FrequencyKind
 
@@ -25,6 +26,7 @@ _DURATION_PART = re.compile(r"(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
 DURATION_HINT = 'a duration such as "30s", "1.5h" or "1h30m" (units ns, us, ms, s, m, h)'
 
 
+@cache
 def parse_duration(text: str) -> timedelta:
     """Parse a Go-style duration (`1h30m`, `1.5h`, `300ms`, `-2s`, `0`). No `d` unit."""
     s = text.strip()
@@ -71,6 +73,7 @@ def format_duration(value: timedelta) -> str:
     return f"{sign}{seconds}s"
 
 
+@cache
 def parse_hhmm(text: str) -> tuple[int, int]:
     """Parse a `time` value: exactly four ASCII digits, hour 00-23, minute 00-59."""
     if len(text) != 4:
@@ -100,6 +103,7 @@ _FIXED_KINDS: dict[str, Frequency] = {
 }
 
 
+@cache
 def parse_frequency(text: str) -> Frequency:
     """Parse a `frequency` value (trimmed and lower-cased first, so `EVERY:15M` is valid)."""
     value = text.strip().lower()

@@ -115,6 +115,7 @@ class Runtime:
             log.error("hot-reload failed, keeping old config: %s", exc)
             raise
         self.config, self.dag = config, dag
+        self.executor.refresh_environment()
         self.schedule.load(config.jobs, self.clock.now())
         await self.persist_schedule()
         log.info("config reloaded (%d jobs)", len(config.jobs))

@@ -66,6 +66,8 @@ class Executor:
         self.clock = clock
         self.settings = settings
         self.active: dict[int, ActiveRun] = {}
+        self._by_job: dict[str, dict[int, ActiveRun]] = {}
+        self._base_env: dict[str, str] | None = None
         self.on_complete: Completion | None = None
         self.background = Background()
         self._global_slots = asyncio.Semaphore(settings.max_concurrent_jobs)
@@ -102,6 +104,7 @@ class Executor:
             run, job, job.command if command is None else command, job.env if env is None else env
         )
         self.active[run.id] = active
+        self._by_job.setdefault(job.name, {})[run.id] = active
         active.task = asyncio.create_task(self._execute(active), name=f"run-{run.id}")
         return run
 
@@ -109,7 +112,7 @@ class Executor:
         self.bus.publish(RunChanged(run))
 
     def runs_of(self, job_name: str) -> list[ActiveRun]:
-        return [a for a in self.active.values() if a.job.name == job_name]
+        return list(self._by_job.get(job_name, {}).values())
 
     def cancel(
         self, run_id: int, reason: str = CANCELLED_REASON, status: RunStatus = RunStatus.CANCELLED
@@ -140,6 +143,11 @@ class Executor:
             final = await self._finish(active, result)
         finally:
             self.active.pop(active.run.id, None)
+            of_job = self._by_job.get(active.job.name)
+            if of_job is not None:
+                of_job.pop(active.run.id, None)
+                if not of_job:
+                    del self._by_job[active.job.name]
         if self.on_complete is not None:
             try:
                 await self.on_complete(active.job, final, result)
@@ -339,12 +347,20 @@ class Executor:
             else self.settings.working_dir
         )
 
+    def refresh_environment(self) -> None:
+        """Forget the merged base environment (a reload may have read new `.env` keys)."""
+        self._base_env = None
+
     def environment(self, job_env: Mapping[str, str]) -> dict[str, str]:
-        """Daemon environment ← `executor.global_env` ← job `env`; empty values never override."""
-        env = dict(os.environ)
-        env.update({k: v for k, v in self.settings.global_env.items() if v})
-        env.update({k: v for k, v in job_env.items() if v})
-        return env
+        """Daemon environment ← `executor.global_env` ← job `env`; empty values never override.
+
+        The first two are merged once: `.env` is applied before the executor exists."""
+        if self._base_env is None:
+            base = dict(os.environ)
+            base.update({k: v for k, v in self.settings.global_env.items() if v})
+            self._base_env = base
+        overrides = {k: v for k, v in job_env.items() if v}
+        return {**self._base_env, **overrides} if overrides else self._base_env
 
     async def _finish(self, active: ActiveRun, result: RunResult) -> Run:
         run_id = active.run.id
@@ -360,7 +376,7 @@ class Executor:
         )
         active.run = final
         self.announce(final)
-        log.info("run %d of %s finished: %s", run_id, active.job.name, result.status)
+        log.debug("run %d of %s finished: %s", run_id, active.job.name, result.status)
         return final
 
     # -- shutdown ---------------------------------------------------------------------

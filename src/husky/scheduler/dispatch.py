@@ -64,6 +64,11 @@ class Cycle:
     succeeded: set[str] = field(default_factory=set)  # includes failures under `ignore`
     failed: set[str] = field(default_factory=set)
     waiting: set[str] = field(default_factory=set)  # triggered, waiting for a join
+    expected: set[str] = field(default_factory=set)  # triggered, dispatch under way
+
+    def takes_part(self, job: str) -> bool:
+        return job in self.dispatched or job in self.expected
+
     stopped_by: str | None = None
 
 
@@ -102,6 +107,8 @@ class Dispatcher:
         self.skip_next: set[str] = set()
         self.accepting = True
         self.background = Background()
+        self._index: dict[str, list[tuple[str, Job]]] = {}
+        self._index_of: HuskyConfig | None = None
         executor.on_complete = self.completed
 
     def cycle(self, cycle_id: str) -> Cycle:
@@ -136,7 +143,7 @@ class Dispatcher:
         if req.scheduled and req.job in self.skip_next:
             self.skip_next.discard(req.job)
             await self.refuse(req, "skipped by operator")
-        replaced = self.concurrency_victims(job)
+        replaced = self.concurrency_victims(job) if job.concurrency != "allow" else []
         if job.concurrency == "forbid" and replaced:
             log.info("concurrency=forbid: %s run %d still active", job.name, replaced[0])
             await self.refuse(req, f"forbid: run {replaced[0]} still active")
@@ -177,7 +184,7 @@ class Dispatcher:
         """None to go, "wait" for a join, or the refusal reason (I4, I11)."""
         states = None
         for upstream in job.upstreams:
-            if upstream in cycle.dispatched:
+            if cycle.takes_part(upstream):
                 if upstream in cycle.succeeded:
                     continue
                 if upstream in cycle.failed:
@@ -248,13 +255,18 @@ class Dispatcher:
             await self.failure_policy(job, run, cycle)
 
     async def successors(self, job: Job, cycle: Cycle) -> None:
-        """`after:` successors of `job`, and joins now complete, run in its cycle."""
-        for name, downstream in self.config().jobs.items():
-            if job.name not in downstream.upstreams or name in cycle.dispatched:
-                continue
-            triggered = downstream.frequency.upstream == job.name or name in cycle.waiting
-            if not triggered:
-                continue
+        """`after:` successors of `job`, and joins now complete, run in its cycle.
+
+        All of them are claimed (`expected`) before any is dispatched, so a join
+        elsewhere in the cycle waits for them instead of reading an older outcome."""
+        candidates = [
+            (name, downstream)
+            for name, downstream in self.downstreams(job.name)
+            if not cycle.takes_part(name)
+            and (downstream.frequency.upstream == job.name or name in cycle.waiting)
+        ]
+        cycle.expected.update(name for name, _ in candidates)
+        for name, downstream in candidates:
             req = Request(
                 job=name,
                 trigger=Trigger.DEPENDENCY,
@@ -265,7 +277,21 @@ class Dispatcher:
             try:
                 await self.dispatch(req)
             except DaemonError as exc:
+                cycle.failed.add(name)
                 log.info("successor %s of %s not run: %s", name, job.name, exc)
+            finally:
+                cycle.expected.discard(name)
+
+    def downstreams(self, name: str) -> list[tuple[str, Job]]:
+        """Jobs with `name` among their upstreams, from an index built once per config."""
+        config = self.config()
+        if self._index_of is not config:
+            index: dict[str, list[tuple[str, Job]]] = {}
+            for job_name, job in config.jobs.items():
+                for upstream in job.upstreams:
+                    index.setdefault(upstream, []).append((job_name, job))
+            self._index, self._index_of = index, config
+        return self._index.get(name, [])
 
     async def schedule_retry(self, job: Job, run: Run, result: RunResult) -> None:
         delay = retry_delay(job.retry_delay, run.attempt, self.rng)
@@ -329,12 +355,10 @@ class Dispatcher:
 
     async def skip_downstream(self, job: Job, cycle: Cycle, reason: str) -> None:
         """Record every not-yet-run job downstream of `job` as SKIPPED in this cycle."""
-        jobs = self.config().jobs
         frontier, seen = [job.name], set()
         while frontier:
-            current = frontier.pop()
-            for name, downstream in jobs.items():
-                if current in downstream.upstreams and name not in seen:
+            for name, _ in self.downstreams(frontier.pop()):
+                if name not in seen:
                     seen.add(name)
                     frontier.append(name)
         for name in sorted(seen - cycle.dispatched):

@@ -20,7 +20,8 @@ from typing import Any
 from husky.background import Background
 from husky.clock import Clock
 from husky.config.effective import Job
-from husky.scheduler.triggers import next_occurrence
+from husky.scheduler.frequency import Schedule
+from husky.scheduler.triggers import Occurrence, next_occurrence
 
 log = logging.getLogger("husky.scheduler")
 
@@ -47,6 +48,7 @@ class ScheduleLoop:
         self.jobs: Mapping[str, Job] = {}
         self.next_runs: dict[str, datetime] = {}
         self._heap: list[tuple[datetime, str]] = []
+        self._memo: dict[tuple[Schedule, datetime], Occurrence | None] = {}
         self._wake = asyncio.Event()
         self._stopped = False
         self.background = Background()
@@ -60,6 +62,7 @@ class ScheduleLoop:
         """
         self.jobs = jobs
         self.next_runs = {}
+        self._memo = {}
         for name, job in jobs.items():
             due = self._next(job, now)
             if due is not None:
@@ -76,6 +79,7 @@ class ScheduleLoop:
         """Pop every job due at or before `now`; its next instant is computed from `now`
         (not from the old one), so a late wake-up never fires the same job twice."""
         fired: list[Fire] = []
+        self._memo = {}
         while self._heap and self._heap[0][0] <= now:
             due, name = heapq.heappop(self._heap)
             if self.next_runs.get(name) != due:
@@ -92,7 +96,11 @@ class ScheduleLoop:
     def _next(self, job: Job, now: datetime) -> datetime | None:
         if not job.frequency.is_auto:
             return None
-        occurrence = next_occurrence(job.schedule, now)
+        # Many jobs share a schedule: compute each distinct one once per `now`.
+        key = (job.schedule, now)
+        if key not in self._memo:
+            self._memo[key] = next_occurrence(job.schedule, now)
+        occurrence = self._memo[key]
         if occurrence is None:
             return None
         if occurrence.dst_gap:
