@@ -155,7 +155,8 @@ async def _serve(
         await recovery.catch_up(runtime, states)
         await runtime.persist_schedule()
         background = Background()
-        background.spawn(recovery.retention_loop(runtime), name="retention")
+        retention = recovery.retention_loop(store, clock, daemon_config.storage.retention)
+        background.spawn(retention, name="retention")
         loop_task = background.spawn(schedule.run(), name="scheduler")  # before the API: on time
 
         app = create_app(runtime)

@@ -18,11 +18,14 @@ import logging
 import uuid
 from datetime import datetime, timedelta
 
+from husky.clock import Clock
+from husky.config.daemon_models import RetentionSection
 from husky.daemon.runtime import Runtime
 from husky.errors import DaemonError
 from husky.executor.process import kill_group
 from husky.models import JobState, RunStatus, Trigger
 from husky.scheduler.dispatch import Request, retry_delay
+from husky.store.base import StateStore
 
 log = logging.getLogger("husky.daemon")
 ORPHAN_REASON = "orphaned: daemon stopped while running"
@@ -86,16 +89,23 @@ async def catch_up(rt: Runtime, states: dict[str, JobState]) -> None:
             log.info("catchup of %s not run: %s", name, exc)
 
 
-async def retention_loop(rt: Runtime) -> None:
-    retention = rt.daemon_config.storage.retention
+async def retention_loop(
+    store: StateStore,
+    clock: Clock,
+    retention: RetentionSection,
+    *,
+    first: timedelta = RETENTION_FIRST,
+    every: timedelta = RETENTION_EVERY,
+) -> None:
+    """store.md §5: vacuum `first` after start, then every `every`; off when unset."""
     max_age, max_runs = retention.max_age_delta, retention.max_runs_per_job or None
     if max_age is None and max_runs is None:
         return
-    await asyncio.sleep(RETENTION_FIRST.total_seconds())
+    await asyncio.sleep(first.total_seconds())
     while True:
-        runs, logs, outputs = await rt.store.vacuum(
-            rt.clock.now(), max_age=max_age, max_runs_per_job=max_runs
+        runs, logs, outputs = await store.vacuum(
+            clock.now(), max_age=max_age, max_runs_per_job=max_runs
         )
         if runs:
             log.info("retention: deleted %d runs, %d log lines, %d outputs", runs, logs, outputs)
-        await asyncio.sleep(RETENTION_EVERY.total_seconds())
+        await asyncio.sleep(every.total_seconds())
