@@ -101,9 +101,6 @@ class Runtime:
             self.executor.cancel(active.run.id)
         return len(runs)
 
-    def running(self, name: str) -> bool:
-        return any(a.executing for a in self.executor.runs_of(name))
-
     # -- daemon -----------------------------------------------------------------------
 
     async def reload(self) -> None:

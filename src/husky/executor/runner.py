@@ -241,7 +241,7 @@ class Executor:
         check = await self._spawn(
             active,
             hc.command,
-            self._healthcheck_sink(active),
+            self._sink(active, None),
             hc.timeout.total_seconds(),
             (Stream.HEALTHCHECK, Stream.HEALTHCHECK),
         )
@@ -287,9 +287,6 @@ class Executor:
             self.bus.publish(LogsAppended(batch))
 
         return sink
-
-    def _healthcheck_sink(self, active: ActiveRun) -> LineSink:
-        return self._sink(active, None)
 
     async def _main(self, active: ActiveRun, capture: OutputCapture) -> ProcessResult:
         run_id = active.run.id
