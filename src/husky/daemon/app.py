@@ -242,10 +242,14 @@ async def _graceful_stop(runtime: Runtime, tcp_door: Door, unix_door: Door) -> N
     leftovers = await runtime.executor.drain(timeout)
     if leftovers:
         log.warning("shutdown_timeout %.0fs reached: killing %d run(s)", timeout, len(leftovers))
+        tasks = []
         for active in leftovers:
             if active.run.pgid is not None:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.killpg(active.run.pgid, signal.SIGKILL)
             if active.task is not None:
-                active.task.cancel()
+                active.task.cancel()  # the row stays RUNNING: an orphan for the next start
+                tasks.append(active.task)
+        if tasks:
+            await asyncio.wait(tasks, timeout=5)
     await unix_door.stop()
