@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from husky.config.effective import Job
+from husky.config.parse import format_duration
 from husky.models import JobState, LogLine, Run, RunOutput, format_ts
 
 
@@ -15,14 +16,7 @@ def ts(value: datetime | None) -> str | None:
 
 def go_duration(value: timedelta) -> str:
     """Whole seconds in Go's style: `45s`, `1m0s`, `2h0m5s`."""
-    total = max(0, round(value.total_seconds()))
-    hours, rest = divmod(total, 3600)
-    minutes, seconds = divmod(rest, 60)
-    if hours:
-        return f"{hours}h{minutes}m{seconds}s"
-    if minutes:
-        return f"{minutes}m{seconds}s"
-    return f"{seconds}s"
+    return format_duration(timedelta(seconds=max(0, round(value.total_seconds()))))
 
 
 def run_json(run: Run) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import quote
 
 import click
@@ -116,12 +116,10 @@ def logs_command(
 
 
 def _go_seconds(seconds: float) -> str:
-    total = round(seconds)
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h{minutes}m{secs}s"
-    return f"{minutes}m{secs}s" if minutes else f"{secs}s"
+    """Rounded to whole seconds, Go style (`0s`, `42s`, `1m5s`, `1h0m0s`)."""
+    from husky.config.parse import format_duration
+
+    return format_duration(timedelta(seconds=round(seconds)))
 
 
 def _duration(started: datetime | None, finished: datetime | None) -> float | None:
