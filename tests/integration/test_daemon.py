@@ -430,3 +430,24 @@ def test_sighup_reloads_and_run_by_tag(project: Project) -> None:
     assert (none.returncode, none.stderr.strip()) == (1, 'Error: no jobs found for tag "nope"')
     both = project.husky("run", "hello", "--tag", "batch")
     assert both.returncode == 2 and "job argument cannot be combined with --tag" in both.stderr
+
+
+def test_retry_from_cli_and_api_carry_their_reasons(project: Project) -> None:
+    project.write(JOBS)
+    project.start()
+    result = project.husky("retry", "hello")
+    assert (result.returncode, result.stdout.strip()) == (0, 'retry triggered for job "hello"')
+    with project.api() as client:
+        response = client.post("/api/jobs/hello/retry")
+        assert response.status_code == 202
+        api_run = project.wait_run(response.json()["run_id"])
+        assert client.post("/api/jobs/nope/retry").status_code == 404
+    runs = project.get("/api/jobs/hello?runs=5")["runs"]
+    by_reason = {run["reason"]: run for run in runs}
+    assert by_reason["retry"]["triggered_by"] == "cli: retry"
+    assert (api_run["reason"], api_run["triggered_by"]) == ("manual retry", "cli: manual retry")
+    unknown = project.husky("retry", "nope")
+    assert (unknown.returncode, unknown.stderr.strip()) == (
+        1,
+        'Error: daemon error: unknown job "nope"',
+    )
