@@ -451,3 +451,35 @@ def test_retry_from_cli_and_api_carry_their_reasons(project: Project) -> None:
         1,
         'Error: daemon error: unknown job "nope"',
     )
+
+
+def test_audit_log_has_one_json_line_per_finished_run(project: Project) -> None:
+    import json
+
+    project.write(JOBS)
+    project.write(
+        "log:\n  audit_log:\n    enabled: true\n    path: audit/runs.jsonl\n", name="huskyd.yaml"
+    )
+    project.start()
+    ok = project.wait_run(project.run_job("hello", reason="audited"))
+    slow = project.run_job("slow")
+    project.wait_run(slow, status={"RUNNING"})
+    assert project.husky("cancel", "slow").returncode == 0
+    project.wait_run(slow)
+    audit = project.root / "audit" / "runs.jsonl"
+
+    def entries() -> list[dict[str, object]]:
+        text = audit.read_text() if audit.exists() else ""
+        return [json.loads(line) for line in text.splitlines()]
+
+    lines = wait_for(lambda: entries() if len(entries()) == 2 else None, what="two audit lines")
+    first, second = lines
+    assert {k: first[k] for k in ("job", "run_id", "status", "trigger", "reason")} == {
+        "job": "hello",
+        "run_id": ok["id"],
+        "status": "SUCCESS",
+        "trigger": "manual",
+        "reason": "audited",
+    }
+    assert isinstance(first["duration_ms"], int) and str(first["ts"]).endswith("Z")
+    assert (second["job"], second["status"]) == ("slow", "CANCELLED") and "reason" not in second

@@ -25,6 +25,7 @@ from husky.config.effective import HuskyConfig
 from husky.config.load import load_config
 from husky.daemon import logs as daemon_logs
 from husky.daemon import pidfile, recovery
+from husky.daemon.audit import AuditLog
 from husky.daemon.runtime import Runtime
 from husky.daemon.server import Door, bind_tcp, bind_unix, bound_addr
 from husky.dag import Dag, build_dag
@@ -119,6 +120,15 @@ async def _serve(
             pool_size=daemon_config.executor.pool_size,
         )
         executor = Executor(store, bus, clock, settings)
+        audit_config = daemon_config.log.audit_log
+        if audit_config.enabled:
+            audit = AuditLog(
+                daemon_config.resolve_path(audit_config.path),
+                max_size_mb=audit_config.max_size_mb,
+                max_backups=audit_config.max_backups,
+            )
+            stack.callback(audit.close)
+            executor.on_finalised = audit.record
         paused: set[str] = set()
         dispatcher = Dispatcher(lambda: runtime.config, store, executor, clock, paused=paused)
         schedule = ScheduleLoop(

@@ -69,6 +69,7 @@ class Executor:
         self._by_job: dict[str, dict[int, ActiveRun]] = {}
         self._base_env: dict[str, str] | None = None
         self.on_complete: Completion | None = None
+        self.on_finalised: Callable[[Run], None] | None = None  # the audit log
         self.background = Background()
         self._global_slots = asyncio.Semaphore(settings.max_concurrent_jobs)
         self._pool_slots = asyncio.Semaphore(settings.pool_size)
@@ -373,6 +374,8 @@ class Executor:
         )
         active.run = final
         self.announce(final)
+        if self.on_finalised is not None:
+            self.on_finalised(final)
         log.debug("run %d of %s finished: %s", run_id, active.job.name, result.status)
         return final
 
