@@ -130,3 +130,18 @@ def test_retry_delay_bounds(policy: str, k: int, low: float, high: float) -> Non
         assert set(delays) == {timedelta(hours=1).total_seconds()}
     else:  # jitter spreads the delays across most of ±25 %
         assert max(delays) - min(delays) > (high - low) / 2
+
+
+def test_only_idle_cycles_are_forgotten(
+    write_config: WriteConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("husky.scheduler.dispatch.MAX_CYCLES", 3)
+
+    async def body(dispatcher: Dispatcher, store: SQLiteStore, paused: set[str]) -> None:
+        busy = dispatcher.cycle("busy")
+        busy.in_flight = 1
+        for name in ("a", "b", "c", "d", "e"):
+            dispatcher.cycle(name)
+        assert list(dispatcher.cycles) == ["busy", "d", "e"]
+
+    scenario(write_config, tmp_path, body)

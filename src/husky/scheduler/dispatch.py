@@ -65,6 +65,7 @@ class Cycle:
     failed: set[str] = field(default_factory=set)
     waiting: set[str] = field(default_factory=set)  # triggered, waiting for a join
     expected: set[str] = field(default_factory=set)  # triggered, dispatch under way
+    in_flight: int = 0  # runs submitted and not yet completed, retries waiting included
 
     def takes_part(self, job: str) -> bool:
         return job in self.dispatched or job in self.expected
@@ -115,11 +116,23 @@ class Dispatcher:
         cycle = self.cycles.get(cycle_id)
         if cycle is None:
             cycle = self.cycles[cycle_id] = Cycle(cycle_id)
-            while len(self.cycles) > MAX_CYCLES:
-                self.cycles.popitem(last=False)
+            self._forget_idle_cycles()
         else:
             self.cycles.move_to_end(cycle_id)
         return cycle
+
+    def _forget_idle_cycles(self) -> None:
+        """Keep at most MAX_CYCLES, dropping the least recently used ones that have no
+        run in flight (a cycle whose runs are still going keeps its join state)."""
+        excess = len(self.cycles) - MAX_CYCLES
+        if excess <= 0:
+            return
+        for cycle_id in list(self.cycles)[: excess + 100]:
+            if excess <= 0:
+                break
+            if self.cycles[cycle_id].in_flight == 0:
+                del self.cycles[cycle_id]
+                excess -= 1
 
     # -- the pipeline -----------------------------------------------------------------
 
@@ -161,16 +174,21 @@ class Dispatcher:
             raise Refused(reason, await self.record(req, RunStatus.FAILED, reason)) from None
         cycle.dispatched.add(job.name)
         cycle.waiting.discard(job.name)
-        run = await self.executor.submit(
-            job,
-            trigger=req.trigger,
-            triggered_by=req.triggered_by,
-            reason=req.reason,
-            cycle_id=req.cycle_id,
-            attempt=req.attempt,
-            command=command,
-            env=env,
-        )
+        cycle.in_flight += 1
+        try:
+            run = await self.executor.submit(
+                job,
+                trigger=req.trigger,
+                triggered_by=req.triggered_by,
+                reason=req.reason,
+                cycle_id=req.cycle_id,
+                attempt=req.attempt,
+                command=command,
+                env=env,
+            )
+        except BaseException:
+            cycle.in_flight -= 1
+            raise
         if job.concurrency == "replace":
             for victim in replaced:
                 self.executor.cancel(victim, f"replaced by run {run.id}")
@@ -244,6 +262,7 @@ class Dispatcher:
     async def completed(self, job: Job, run: Run, result: RunResult) -> None:
         """Called by the executor once the attempt's row is final (execution.md §7)."""
         cycle = self.cycle(run.cycle_id or "")
+        cycle.in_flight = max(cycle.in_flight - 1, 0)
         if result.status is RunStatus.SUCCESS:
             cycle.succeeded.add(job.name)
             await self.successors(job, cycle)
@@ -294,6 +313,7 @@ class Dispatcher:
         return self._index.get(name, [])
 
     async def schedule_retry(self, job: Job, run: Run, result: RunResult) -> None:
+        self.cycle(run.cycle_id or "").in_flight += 1  # the waiting retry keeps the cycle
         delay = retry_delay(job.retry_delay, run.attempt, self.rng)
         retry_at = self.clock.now() + delay
         await self.store.schedule_retry(run.id, self.clock.now(), retry_at)
@@ -320,6 +340,9 @@ class Dispatcher:
 
         def fire() -> None:
             self.retry_timers.pop(run.id, None)
+            waiting = self.cycles.get(req.cycle_id)
+            if waiting is not None:
+                waiting.in_flight = max(waiting.in_flight - 1, 0)
             self.background.spawn(self._quiet(req), name=f"retry-{req.job}")
 
         self.retry_timers[run.id] = loop.call_later(max(delay.total_seconds(), 0.0), fire)
