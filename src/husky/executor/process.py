@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import signal as signals
 import subprocess
@@ -97,8 +98,8 @@ async def run_process(
         proc = await asyncio.create_subprocess_exec(
             *argv,
             cwd=os.fspath(cwd),
-            env=dict(env),
-            stdin=subprocess.DEVNULL,
+            env=env,
+            stdin=_devnull(),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             start_new_session=True,
@@ -161,6 +162,12 @@ async def run_process(
     sig = -code if code is not None and code < 0 else None
     exit_code = -1 if timed_out or cancelled or code is None or code < 0 else code
     return result(exit_code, sig=sig, timed_out=timed_out, cancelled=cancelled, pid=pid)
+
+
+@functools.cache
+def _devnull() -> int:
+    """One /dev/null descriptor for every child's stdin (Popen would open one per spawn)."""
+    return os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
 
 
 async def _stop(

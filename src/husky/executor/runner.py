@@ -21,6 +21,7 @@ from husky.background import Background
 from husky.clock import Clock
 from husky.config.effective import Job
 from husky.events import EventBus, LogsAppended, RunChanged, SlaBreached
+from husky.executor.limits import Slots
 from husky.executor.outputs import OutputCapture
 from husky.executor.process import LineSink, ProcessResult, run_process
 from husky.models import LogBatch, NewRun, Run, RunOutput, RunResult, RunStatus, Stream, Trigger
@@ -55,6 +56,7 @@ class ActiveRun:
     finishing: bool = False  # completion handling under way: no longer a concurrency victim
     stopped: bool = False
     last_seq: int = 0  # lines handed to the store and the bus so far
+    waiting: asyncio.Future[None] | None = None  # queued for a slot
 
 
 class Executor:
@@ -71,8 +73,8 @@ class Executor:
         self.on_complete: Completion | None = None
         self.on_finalised: Callable[[Run], None] | None = None  # the audit log
         self.background = Background()
-        self._global_slots = asyncio.Semaphore(settings.max_concurrent_jobs)
-        self._pool_slots = asyncio.Semaphore(settings.pool_size)
+        self._global_slots = Slots(settings.max_concurrent_jobs)
+        self._pool_slots = Slots(settings.pool_size)
 
     # -- submitting and cancelling ----------------------------------------------------
 
@@ -123,6 +125,8 @@ class Executor:
             return False
         active.cancel_reason, active.cancel_status = reason, status
         active.cancel.set()
+        if active.waiting is not None:
+            active.waiting.cancel()
         return True
 
     # -- the run itself ---------------------------------------------------------------
@@ -201,29 +205,30 @@ class Executor:
     async def _acquire_slots(
         self, active: ActiveRun
     ) -> Literal["acquired", "cancelled", "stopped"]:
-        """Global slot, then executor slot. A PENDING run can be cancelled while it waits;
-        when the daemon stops, waiting runs give up (their `cancel` is set with `stopped`)."""
-        held: list[asyncio.Semaphore] = []
-        for sem in (self._global_slots, self._pool_slots):
-            if not sem.locked() and not active.cancel.is_set():
-                await sem.acquire()  # free slot: returns at once, no helper tasks
-                held.append(sem)
+        """Global slot, then executor slot, first come first served. A PENDING run can be
+        cancelled while it waits; when the daemon stops, waiting runs give up too."""
+        held: list[Slots] = []
+        for slots in (self._global_slots, self._pool_slots):
+            if active.cancel.is_set():
+                break
+            if slots.take_now():
+                held.append(slots)
                 continue
-            acquire = asyncio.ensure_future(sem.acquire())
-            interrupted = asyncio.ensure_future(active.cancel.wait())
-            await asyncio.wait({acquire, interrupted}, return_when=asyncio.FIRST_COMPLETED)
-            interrupted.cancel()
-            if acquire.done() and not active.cancel.is_set():
-                held.append(sem)
-                continue
-            if acquire.done():
-                held.append(sem)
+            active.waiting = slots.queue()
+            try:
+                await active.waiting
+            except asyncio.CancelledError:
+                if not (active.waiting.cancelled() and active.cancel.is_set()):
+                    raise  # this task is being cancelled, not just the wait
             else:
-                acquire.cancel()
-            for got in held:
-                got.release()
-            return "stopped" if active.stopped else "cancelled"
-        return "acquired"
+                held.append(slots)
+            finally:
+                active.waiting = None
+        if len(held) == 2 and not active.cancel.is_set():
+            return "acquired"
+        for slots in held:
+            slots.release()
+        return "stopped" if active.stopped else "cancelled"
 
     async def _run(self, active: ActiveRun) -> RunResult:
         """Main command, output capture, then the healthcheck (execution.md §4–§11)."""
@@ -387,6 +392,8 @@ class Executor:
             if not active.executing:
                 active.stopped = True
                 active.cancel.set()
+                if active.waiting is not None:
+                    active.waiting.cancel()
 
     async def drain(self, seconds: float) -> list[ActiveRun]:
         """Wait up to `seconds` for every active run; return those still executing."""
