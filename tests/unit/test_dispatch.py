@@ -16,7 +16,8 @@ from husky.config.load import load_config
 from husky.events import EventBus
 from husky.executor.runner import Executor, ExecutorSettings
 from husky.models import RunStatus, Trigger
-from husky.scheduler.dispatch import Dispatcher, Refused, Request, retry_delay
+from husky.scheduler.cycle import Refused, Request, retry_delay
+from husky.scheduler.dispatch import Dispatcher
 from husky.store.sqlite import SQLiteStore
 from tests.conftest import WriteConfig
 

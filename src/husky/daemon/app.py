@@ -34,7 +34,8 @@ from husky.events import EventBus
 from husky.executor.runner import Executor, ExecutorSettings
 from husky.models import Trigger
 from husky.paths import DataDir
-from husky.scheduler.dispatch import Dispatcher, Request
+from husky.scheduler.cycle import Request
+from husky.scheduler.dispatch import Dispatcher
 from husky.scheduler.loop import Fire, ScheduleLoop
 from husky.store.sqlite import SQLiteStore
 

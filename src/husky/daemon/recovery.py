@@ -24,7 +24,7 @@ from husky.daemon.runtime import Runtime
 from husky.errors import DaemonError
 from husky.executor.process import kill_group
 from husky.models import JobState, RunStatus, Trigger
-from husky.scheduler.dispatch import Request, retry_delay
+from husky.scheduler.cycle import Request, retry_delay
 from husky.store.base import StateStore
 
 log = logging.getLogger("husky.daemon")

@@ -24,7 +24,8 @@ from husky.events import EventBus
 from husky.executor.runner import Executor
 from husky.models import Run, Trigger
 from husky.paths import DataDir
-from husky.scheduler.dispatch import Dispatcher, Refused, Request
+from husky.scheduler.cycle import Refused, Request
+from husky.scheduler.dispatch import Dispatcher
 from husky.scheduler.loop import ScheduleLoop
 from husky.store.base import StateStore
 

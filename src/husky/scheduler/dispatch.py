@@ -16,74 +16,22 @@ import random
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import timedelta
 from typing import NoReturn
 
 from husky.background import Background
 from husky.clock import Clock
 from husky.config.effective import HuskyConfig, Job
-from husky.config.parse import parse_duration
 from husky.errors import DaemonError
 from husky.executor.outputs import references, render
 from husky.executor.runner import Executor
 from husky.models import NewRun, Run, RunResult, RunStatus, Trigger
+from husky.scheduler.cycle import Cycle, Refused, Request, retry_delay
 from husky.store.base import StateStore
 
 log = logging.getLogger("husky.dispatch")
 MAX_CYCLES = 10_000
-RETRY_CAP = timedelta(hours=1)
-DEFAULT_RETRY_BASE = timedelta(seconds=30)
-
-
-class Refused(DaemonError):
-    """A dispatch was refused; `run` is the row recording why (if one was written)."""
-
-    def __init__(self, reason: str, run: Run | None = None) -> None:
-        super().__init__(reason, 409)
-        self.run = run
-
-
-@dataclass(frozen=True)
-class Request:
-    job: str
-    trigger: Trigger
-    triggered_by: str
-    reason: str | None
-    cycle_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    attempt: int = 1
-    scheduled: bool = False  # a plain scheduler fire: a paused job is skipped in the log only
-
-
-@dataclass
-class Cycle:
-    """What happened in one cycle: who took part and how each job ended (I4, I8)."""
-
-    id: str
-    dispatched: set[str] = field(default_factory=set)
-    succeeded: set[str] = field(default_factory=set)  # includes failures under `ignore`
-    failed: set[str] = field(default_factory=set)
-    waiting: set[str] = field(default_factory=set)  # triggered, waiting for a join
-    expected: set[str] = field(default_factory=set)  # triggered, dispatch under way
-    in_flight: int = 0  # runs submitted and not yet completed, retries waiting included
-
-    def takes_part(self, job: str) -> bool:
-        return job in self.dispatched or job in self.expected
-
-    stopped_by: str | None = None
-
-
-def retry_delay(policy: str, k: int, rng: random.Random) -> timedelta:
-    """Delay before retry `k` (k = 1 → attempt 2): execution.md §7.1 with I10's 1 h cap."""
-    base = DEFAULT_RETRY_BASE * 2 ** (k - 1)
-    if policy.startswith("fixed:"):
-        try:
-            fixed = parse_duration(policy[len("fixed:") :])
-        except ValueError:
-            fixed = timedelta(0)
-        base = fixed if fixed > timedelta(0) else DEFAULT_RETRY_BASE
-    delay: timedelta = max(base * (1 + rng.uniform(-0.25, 0.25)), timedelta(0))
-    return min(delay, RETRY_CAP)
 
 
 class Dispatcher:
