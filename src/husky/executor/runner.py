@@ -24,7 +24,7 @@ from husky.events import EventBus, LogsAppended, RunChanged, SlaBreached
 from husky.executor.limits import Slots
 from husky.executor.outputs import OutputCapture
 from husky.executor.process import LineSink, ProcessResult, run_process
-from husky.models import LogBatch, NewRun, Run, RunOutput, RunResult, RunStatus, Stream, Trigger
+from husky.models import LogBatch, NewRun, Run, RunOutput, RunResult, RunStatus, Stream
 from husky.store.base import StateStore
 
 log = logging.getLogger("husky.executor")
@@ -81,30 +81,20 @@ class Executor:
     async def submit(
         self,
         job: Job,
+        new: NewRun,
         *,
-        trigger: Trigger,
-        triggered_by: str,
-        reason: str | None,
-        cycle_id: str,
-        attempt: int = 1,
         command: str | None = None,
         env: Mapping[str, str] | None = None,
     ) -> Run:
         """Insert the PENDING row and start the run in the background; return the row.
         `command`/`env` are the job's, rendered (templates) by the dispatcher."""
-        new = NewRun(
-            job_name=job.name,
-            trigger=trigger,
-            triggered_by=triggered_by,
-            reason=reason or None,
-            attempt=attempt,
-            cycle_id=cycle_id,
-            created_at=self.clock.now(),
-        )
         run = await self.store.create_run(new)
         self.announce(run)
         active = ActiveRun(
-            run, job, job.command if command is None else command, job.env if env is None else env
+            run,
+            job,
+            job.command if command is None else command,
+            job.env if env is None else env,
         )
         self.active[run.id] = active
         self._by_job.setdefault(job.name, {})[run.id] = active

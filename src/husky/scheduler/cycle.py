@@ -6,11 +6,11 @@ from __future__ import annotations
 import random
 import uuid
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from husky.config.parse import parse_duration
 from husky.errors import DaemonError
-from husky.models import Run, Trigger
+from husky.models import NewRun, Run, RunStatus, Trigger
 
 RETRY_CAP = timedelta(hours=1)
 DEFAULT_RETRY_BASE = timedelta(seconds=30)
@@ -33,6 +33,26 @@ class Request:
     cycle_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     attempt: int = 1
     scheduled: bool = False  # a plain scheduler fire: a paused job is skipped in the log only
+
+    def new_run(
+        self,
+        now: datetime,
+        status: RunStatus = RunStatus.PENDING,
+        reason: str | None = None,
+    ) -> NewRun:
+        """The row for this request: PENDING, or born terminal (`status`, `reason`, finished now)."""
+        return NewRun(
+            job_name=self.job,
+            trigger=self.trigger,
+            triggered_by=self.triggered_by,
+            reason=self.reason or None,
+            attempt=self.attempt,
+            cycle_id=self.cycle_id,
+            created_at=now,
+            status=status,
+            status_reason=reason,
+            finished_at=None if status is RunStatus.PENDING else now,
+        )
 
 
 @dataclass

@@ -26,7 +26,7 @@ from husky.config.effective import HuskyConfig, Job
 from husky.errors import DaemonError
 from husky.executor.outputs import references, render
 from husky.executor.runner import Executor
-from husky.models import NewRun, Run, RunResult, RunStatus, Trigger
+from husky.models import Run, RunResult, RunStatus, Trigger
 from husky.scheduler.cycle import Cycle, Refused, Request, retry_delay
 from husky.store.base import StateStore
 
@@ -125,14 +125,7 @@ class Dispatcher:
         cycle.in_flight += 1
         try:
             run = await self.executor.submit(
-                job,
-                trigger=req.trigger,
-                triggered_by=req.triggered_by,
-                reason=req.reason,
-                cycle_id=req.cycle_id,
-                attempt=req.attempt,
-                command=command,
-                env=env,
+                job, req.new_run(self.clock.now()), command=command, env=env
             )
         except BaseException:
             cycle.in_flight -= 1
@@ -188,20 +181,7 @@ class Dispatcher:
 
     async def record(self, req: Request, status: RunStatus, reason: str) -> Run:
         """A row born terminal: the trace of a refused dispatch (I3)."""
-        now = self.clock.now()
-        new = NewRun(
-            job_name=req.job,
-            trigger=req.trigger,
-            triggered_by=req.triggered_by,
-            reason=req.reason,
-            attempt=req.attempt,
-            cycle_id=req.cycle_id,
-            created_at=now,
-            status=status,
-            status_reason=reason,
-            finished_at=now,
-        )
-        run = await self.store.create_run(new)
+        run = await self.store.create_run(req.new_run(self.clock.now(), status, reason))
         self.executor.announce(run)
         return run
 
