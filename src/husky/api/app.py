@@ -13,7 +13,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from husky import __version__
-from husky.api import daemon_routes, jobs_routes, runs_routes
+from husky.api import daemon_routes, jobs_routes, runs_routes, ws_routes
+from husky.api.follow import FrameCache
 from husky.daemon.runtime import Runtime
 from husky.errors import DaemonError
 
@@ -29,7 +30,8 @@ def create_app(runtime: Runtime) -> FastAPI:
         openapi_url="/openapi.json",
     )
     app.state.runtime = runtime
-    for module in (daemon_routes, jobs_routes, runs_routes):
+    app.state.frame_cache = FrameCache()
+    for module in (daemon_routes, jobs_routes, runs_routes, ws_routes):
         app.include_router(module.router)
     app.add_exception_handler(DaemonError, _daemon_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

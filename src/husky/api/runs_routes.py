@@ -6,11 +6,11 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from husky.api.deps import RuntimeDep
-from husky.api.follow import follow_run
+from husky.api.follow import RunFeed, end_frame
 from husky.api.params import flag_param, int_param, run_id_param
 from husky.api.shapes import log_json, output_json, run_json
 from husky.errors import DaemonError
@@ -55,15 +55,25 @@ async def get_outputs(run_id: str, rt: RuntimeDep) -> list[dict[str, Any]]:
 
 @router.get("/api/runs/{run_id}/follow")
 async def follow(
-    run_id: str, rt: RuntimeDep, include_healthcheck: str | None = None
+    run_id: str, request: Request, rt: RuntimeDep, include_healthcheck: str | None = None
 ) -> StreamingResponse:
     """The run's log as NDJSON: backfill, live lines, then an `end` frame (I24)."""
     rid = run_id_param(run_id)
     if rid not in rt.executor.active and await rt.store.get_run(rid) is None:
         raise DaemonError("run not found", 404)
+    feed = RunFeed(
+        rt,
+        rid,
+        include_healthcheck=flag_param(include_healthcheck),
+        cache=request.app.state.frame_cache,
+    )
 
     async def body() -> AsyncIterator[bytes]:
-        async for frame in follow_run(rt, rid, include_healthcheck=flag_param(include_healthcheck)):
-            yield json.dumps(frame).encode() + b"\n"
+        async for chunk in feed.chunks():
+            yield "".join(frame + "\n" for frame in chunk).encode()
+        if feed.status is None:  # deleted meanwhile (retention)
+            yield json.dumps({"type": "error", "error": "run not found"}).encode() + b"\n"
+        else:
+            yield end_frame(rid, feed.status).encode() + b"\n"
 
     return StreamingResponse(body(), media_type="application/x-ndjson")

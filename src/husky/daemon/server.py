@@ -60,6 +60,8 @@ class Door:
             access_log=False,
             date_header=False,
             server_header=False,
+            ws_per_message_deflate=False,  # compressing every log frame costs more than it saves
+            ws_ping_timeout=None,  # a follower's pong can queue behind many frames: never drop it
             **options,
         )
         config.load()
