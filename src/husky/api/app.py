@@ -13,7 +13,14 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from husky import __version__
-from husky.api import daemon_routes, jobs_routes, runs_routes, ws_routes
+from husky.api import (
+    catalog_routes,
+    config_routes,
+    daemon_routes,
+    jobs_routes,
+    runs_routes,
+    ws_routes,
+)
 from husky.api.follow import FrameCache
 from husky.daemon.runtime import Runtime
 from husky.errors import DaemonError
@@ -31,7 +38,14 @@ def create_app(runtime: Runtime) -> FastAPI:
     )
     app.state.runtime = runtime
     app.state.frame_cache = FrameCache()
-    for module in (daemon_routes, jobs_routes, runs_routes, ws_routes):
+    for module in (
+        daemon_routes,
+        jobs_routes,
+        runs_routes,
+        ws_routes,
+        catalog_routes,
+        config_routes,
+    ):
         app.include_router(module.router)
     app.add_exception_handler(DaemonError, _daemon_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -1,9 +1,10 @@
-"""`husky dag` and `husky next`: the graph and the fire times, computed from the config alone."""
+"""`husky dag` and `husky next`: the graph (from the daemon when it runs) and the fire times."""
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 import click
 
@@ -14,16 +15,31 @@ from husky.cli.context import Settings, pass_settings
 @click.option("--json", "as_json", is_flag=True, help="Print [{name, dependencies}] as JSON.")
 @pass_settings
 def dag_command(settings: Settings, as_json: bool) -> None:
-    """Print the jobs in topological order with their upstreams."""
-    from husky.dag import build_dag
+    """Print the jobs in topological order with their upstreams.
 
-    dag = build_dag(settings.load())
+    Asks the running daemon for the graph it runs; without a daemon, builds it from husky.yaml.
+    """
+    from husky.errors import DaemonNotRunning
+
+    try:
+        nodes: list[dict[str, Any]] = settings.client().get("/api/dag")
+    except DaemonNotRunning:
+        from husky.dag import build_dag
+
+        nodes = build_dag(settings.load()).nodes()
+    click.echo(render_dag(nodes, as_json=as_json))
+
+
+def render_dag(nodes: list[dict[str, Any]], *, as_json: bool = False) -> str:
+    """`[DagNode]` as `husky dag` prints it: JSON indented by 2, or one line per job,
+    `<name>` or `<name>  ←  [<a>, <b>]` (spec/cli.md `dag`)."""
     if as_json:
-        click.echo(json.dumps(dag.nodes(), indent=2))
-        return
-    for name in dag.order:
-        ups = dag.upstreams[name]
-        click.echo(f"{name}  ←  [{', '.join(ups)}]" if ups else name)
+        return json.dumps(nodes, indent=2)
+    lines = []
+    for node in nodes:
+        ups = node["dependencies"]
+        lines.append(f"{node['name']}  ←  [{', '.join(ups)}]" if ups else node["name"])
+    return "\n".join(lines)
 
 
 def _parse_instant(_ctx: click.Context, _param: click.Parameter, value: str | None) -> datetime:

@@ -7,6 +7,8 @@ import re
 from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 
+from husky.errors import ConfigError
+
 ENV_REF = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -38,7 +40,8 @@ def load_dotenv(config_dir: Path, environ: MutableMapping[str, str] | None = Non
     """Set each `.env` key that the environment lacks; return the keys that were set.
 
     This mutates the process environment on purpose (spec A9): `.env` variables reach
-    every job, and a later reload never changes a variable set earlier.
+    every job, and a later reload never changes a variable set earlier. A `.env` that
+    exists but cannot be read raises ConfigError, so a reload keeps the old config.
     """
     target = os.environ if environ is None else environ
     path = config_dir / ".env"
@@ -46,6 +49,12 @@ def load_dotenv(config_dir: Path, environ: MutableMapping[str, str] | None = Non
         text = path.read_text(encoding="utf-8")
     except (FileNotFoundError, IsADirectoryError):
         return []
+    except OSError as exc:
+        raise ConfigError(str(path), [], title=f"reading {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            str(path), [], title=f"reading {path}: not UTF-8 ({exc.reason})"
+        ) from None
     added = []
     for key, value in parse_dotenv(text).items():
         if key not in target:

@@ -34,6 +34,7 @@ from ruamel.yaml.events import (
     StreamEndEvent,
     StreamStartEvent,
 )
+from ruamel.yaml.reader import ReaderError
 
 from husky.errors import ConfigError, Problem
 
@@ -54,6 +55,9 @@ _SPECIAL_FLOAT = {
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 _BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
 _STR_TAG = "tag:yaml.org,2002:str"
+#: Deeper nesting is refused with a located error instead of exhausting Python's stack;
+#: a husky.yaml needs about six levels.
+MAX_DEPTH = 100
 
 
 @dataclass
@@ -120,6 +124,8 @@ class _Composer:
         return data
 
     def node(self, ev: Event, path: Path_) -> Any:
+        if len(path) >= MAX_DEPTH:
+            raise self.error(ev, f"nested more than {MAX_DEPTH} levels deep")
         if isinstance(ev, ScalarEvent):
             value = self.scalar(ev, path)
         elif isinstance(ev, MappingStartEvent):
@@ -230,12 +236,16 @@ def load_yaml(path: Path, display: str, text: str | None = None) -> YamlSource:
     try:
         composer = _Composer(YAML(typ="safe").parse(text), display)
         data = composer.document()
+    except ReaderError as exc:
+        raise _reader_error(exc, text, display) from None
     except MarkedYAMLError:
         # libyaml speaks YAML 1.1 and rejects a few 1.2 forms (`{f: after:x}`); the
         # pure-Python parser accepts them and words its errors for 1.2.
         composer = _Composer(YAML(typ="safe", pure=True).parse(text), display)
         try:
             data = composer.document()
+        except ReaderError as exc:
+            raise _reader_error(exc, text, display) from None
         except MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line, col = (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
@@ -246,3 +256,14 @@ def load_yaml(path: Path, display: str, text: str | None = None) -> YamlSource:
         problem = Problem(display, "(document)", "file is empty or contains only comments")
         raise ConfigError(display, [problem]) from None
     return YamlSource(display, text, data, composer.marks, composer.raws)
+
+
+def _reader_error(exc: ReaderError, text: str, display: str) -> ConfigError:
+    """A character YAML does not allow (a control character such as NUL), located."""
+    pos = exc.position if isinstance(exc.position, int) else 0
+    line = text.count("\n", 0, pos) + 1
+    col = pos - (text.rfind("\n", 0, pos) + 1) + 1
+    char = f" #x{exc.character:04x}" if isinstance(exc.character, int) else ""
+    what = f"unacceptable character{char}: {exc.reason}"
+    problem = Problem(display, "", f"yaml parse error: {what}", line, col)
+    return ConfigError(display, [problem], title=f"yaml parse error in {display}:")

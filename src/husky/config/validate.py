@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from husky.config.catalog import missing_fields
 from husky.config.jobs import (
     CONCURRENCY_VALUES,
     HEALTHCHECK_ON_FAIL_VALUES,
@@ -30,13 +31,6 @@ from husky.scheduler.frequency import WALL_CLOCK_KINDS, FrequencyKind
 DEFAULT_TIMEOUT = "30m"
 TAG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 MAX_TAGS, MAX_TAG_LENGTH = 10, 32
-_REQUIRED_BY_PROVIDER: dict[str, tuple[str, ...]] = {
-    "slack": ("webhook_url",),
-    "discord": ("webhook_url",),
-    "webhook": ("webhook_url",),
-    "pagerduty": ("routing_key",),
-    "smtp": ("host", "from"),
-}
 
 
 def _one_of(values: tuple[str, ...]) -> str:
@@ -246,10 +240,8 @@ class Checker:
                 f"expected {_one_of(PROVIDERS)}",
             )
             return
-        values = integ.model_dump(by_alias=True)
-        for field in _REQUIRED_BY_PROVIDER[provider]:
-            if not (values.get(field) or "").strip():
-                self.add([*base, field], f'field is required for provider "{provider}"')
+        for field in missing_fields(provider, integ.model_dump(by_alias=True)):
+            self.add([*base, field], f'field is required for provider "{provider}"')
 
     # -- shared value rules -----------------------------------------------------------
 

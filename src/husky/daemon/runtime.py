@@ -15,6 +15,7 @@ from pathlib import Path
 
 from husky import __version__
 from husky.clock import Clock
+from husky.config.candidate import check_candidate, write_config
 from husky.config.daemon_models import DaemonConfig
 from husky.config.effective import HuskyConfig
 from husky.config.load import load_config
@@ -54,6 +55,8 @@ class Runtime:
     paused: set[str] = field(default_factory=set)
     stopping: bool = False
     stop_requested: asyncio.Event = field(default_factory=asyncio.Event)
+    #: One `save_config` at a time: check, write and reload must not interleave.
+    config_edit: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     # -- jobs -------------------------------------------------------------------------
 
@@ -117,6 +120,24 @@ class Runtime:
         self.schedule.load(config.jobs, self.clock.now())
         await self.persist_schedule()
         log.info("config reloaded (%d jobs)", len(config.jobs))
+
+    async def save_config(self, text: str) -> ConfigError | None:
+        """Replace husky.yaml with `text` and reload (api.md §6 `POST /api/config/save`).
+
+        Returns the validation problems, with nothing written and the running config kept,
+        when `text` is invalid. Raises OSError when the file cannot be written (nothing
+        changed) and DaemonError when the reload after a successful write fails.
+        """
+        async with self.config_edit:
+            problems = await asyncio.to_thread(
+                check_candidate, self.config_path, self.config_display, text
+            )
+            if problems is not None:
+                return problems
+            await asyncio.to_thread(write_config, self.config_path, text)
+            log.info("husky.yaml saved through the API")
+            await self.reload()
+        return None
 
     def _load(self) -> tuple[HuskyConfig, Dag]:
         try:
