@@ -8,6 +8,7 @@ costs ~200 ms and http.client ~17 ms here, and `husky status` has a start-up bud
 from __future__ import annotations
 
 import json
+import os
 import socket
 
 TYPE_CHECKING = False  # typing costs ~5 ms to import; this module is on `husky status`'s path
@@ -76,6 +77,8 @@ class DaemonClient:
         head += f"Content-Length: {len(payload)}\r\n"
         if body is not None:
             head += "Content-Type: application/json\r\n"
+        if token := os.environ.get("HUSKY_TOKEN"):
+            head += f"Authorization: Bearer {token}\r\n"  # cli.md §1; the socket ignores it
         try:
             sock.connect(str(self.socket_path))
             sock.sendall(head.encode() + b"\r\n" + payload)

@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
-from husky.config.daemon_models import DaemonConfig
+from husky.api.auth_tokens import parse_token_file
+from husky.config.daemon_models import AuthSection, DaemonConfig
 from husky.config.source import Key, YamlSource, dotted, load_yaml
 from husky.config.structure import FIELD_HINTS, check_structure
 from husky.errors import ConfigError, Problem
@@ -40,7 +42,8 @@ BUILTIN_ROLES = ("admin", "operator", "viewer")
 HTTP_METHODS = ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE")
 SECRET_PROVIDERS = ("env", "vault", "aws_ssm", "aws_secrets_manager", "gcp_secret_manager")
 TRACING_EXPORTERS = ("otlp", "jaeger", "zipkin", "stdout")
-BCRYPT_MIN_LENGTH = 60
+#: `$2a$`/`$2b$`/`$2y$`, a two-digit cost, 22 characters of salt and 31 of hash.
+BCRYPT_HASH = re.compile(r"\$2[aby]\$(0[4-9]|[12][0-9]|3[01])\$[./A-Za-z0-9]{53}")
 PLAINTEXT_PASSWORD = (
     "a plaintext password is not allowed in huskyd.yaml; use password_hash with a bcrypt "
     'hash instead (e.g. `htpasswd -nbBC 10 "" <password> | cut -d: -f2`)'
@@ -152,6 +155,13 @@ def _reword(problem: Problem) -> Problem:
     return problem._replace(message=message)
 
 
+def known_roles(auth: AuthSection) -> list[str]:
+    """The roles a user or token may carry: the built-in ones and those `auth.rbac` names
+    (lower case)."""
+    custom = [r.role.lower() for r in auth.rbac if r.role]
+    return [*BUILTIN_ROLES, *dict.fromkeys(r for r in custom if r not in BUILTIN_ROLES)]
+
+
 def _position(problem: Problem) -> tuple[int, int]:
     return problem.line, problem.col
 
@@ -244,31 +254,46 @@ class DaemonChecker:
         if self.enum(["auth", "type"], auth.type, AUTH_TYPES) and auth.type == "oidc":
             self.add(["auth", "type"], "auth.type=oidc is not yet supported")
         bearer = auth.bearer
+        roles = known_roles(auth)
         if auth.type == "bearer" and not (bearer.token_file or bearer.token):
             msg = "auth.type is bearer but neither token_file nor token is set"
             self.add(["auth", "bearer"], msg, cause=["auth", "type"])
         if auth.type == "bearer" and bearer.token_file:
-            self.file(["auth", "bearer", "token_file"], bearer.token_file)
+            self.token_file(["auth", "bearer", "token_file"], bearer.token_file, roles)
         if auth.type == "basic" and not auth.basic.users:
             msg = "auth.type is basic but no users are listed"
             self.add(["auth", "basic", "users"], msg, cause=["auth", "type"])
-        custom_roles = [r.role.lower() for r in auth.rbac]
-        roles = [*BUILTIN_ROLES, *(r for r in custom_roles if r not in BUILTIN_ROLES)]
         for i, user in enumerate(auth.basic.users):
             at: list[Key] = ["auth", "basic", "users", i]
             if not user.username:
                 self.add([*at, "username"], "must not be empty")
-            h = user.password_hash
-            if not (h.startswith("$2") and len(h) >= BCRYPT_MIN_LENGTH):
+            if not BCRYPT_HASH.fullmatch(user.password_hash):
                 self.add(
                     [*at, "password_hash"],
-                    f"must be a bcrypt hash (starting with $2, at least {BCRYPT_MIN_LENGTH} "
-                    "characters), e.g. from `htpasswd -nbBC 10 <user> <password>`",
+                    "must be a bcrypt hash ($2a$, $2b$ or $2y$, 60 characters), not a "
+                    "plaintext password; e.g. from `htpasswd -nbBC 10 <user> <password>`",
                 )
             if user.role.lower() not in roles:
                 self.add([*at, "role"], f'unknown role "{user.role}"; expected {_one_of(roles)}')
         for i, rule in enumerate(auth.rbac):
             self.rbac_rule(["auth", "rbac", i], rule.role, rule.methods, rule.paths)
+
+    def token_file(self, path: Sequence[Key], text: str, roles: Sequence[str]) -> None:
+        """The file exists and every line is `<token> [role]` with a known role (I18)."""
+        resolved = self.config.resolve_path(text)
+        try:
+            content = resolved.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            self.add(path, f"file not found: {resolved}")
+            return
+        except (OSError, UnicodeDecodeError) as exc:
+            self.add(path, f"cannot read {resolved}: {exc}")
+            return
+        tokens, problems = parse_token_file(content, roles)
+        for problem in problems:
+            self.add(path, f"{resolved}:{problem.line}: {problem.message}")
+        if not tokens and not problems and not self.config.auth.bearer.token:
+            self.add(path, f"{resolved} holds no token and auth.bearer.token is not set")
 
     def rbac_rule(self, at: list[Key], role: str, methods: list[str], paths: list[str]) -> None:
         if not role:

@@ -68,6 +68,9 @@ class CorsSection(_Strict):
 
 
 class TimeoutsSection(_Strict):
+    """Only `idle` takes effect (uvicorn's keep-alive timeout on the TCP door); uvicorn has
+    no counterpart for `read_header`, `read` or `write`, which are accepted and inert."""
+
     read_header: str = "5s"
     read: str = "30s"
     write: str = "60s"

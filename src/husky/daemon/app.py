@@ -26,8 +26,8 @@ from husky.config.load import load_config
 from husky.daemon import logs as daemon_logs
 from husky.daemon import pidfile, recovery
 from husky.daemon.audit import AuditLog
-from husky.daemon.runtime import Runtime
-from husky.daemon.server import Door, bind_tcp, bind_unix, bound_addr
+from husky.daemon.runtime import Reloadable, Runtime
+from husky.daemon.server import Door, ListenerError, bind_tcp, bind_unix, bound_addr, tcp_options
 from husky.dag import Dag, build_dag
 from husky.errors import ConfigError, DaemonError, HuskyError
 from husky.events import EventBus
@@ -72,6 +72,8 @@ async def run_daemon(options: DaemonOptions, clock: Clock | None = None) -> None
     daemon_logs.configure(daemon_config)
     if daemon_config.path is None:
         log.info("no huskyd.yaml found, using defaults")
+    for warning in daemon_config.warnings():
+        log.warning(warning)
     try:
         dag = build_dag(config)
     except ConfigError as exc:
@@ -112,6 +114,12 @@ async def _serve(
         raise StartupError(f"open store {db_path}: {exc}") from None
     async with contextlib.AsyncExitStack() as stack:
         stack.push_async_callback(store.close)
+        from husky.api.guard import build_authenticator, guard_tcp
+
+        try:
+            authenticator = build_authenticator(daemon_config)
+        except ConfigError as exc:
+            raise StartupError(f"auth configuration error: {exc}") from None
         bus = EventBus()
         settings = ExecutorSettings(
             shell=daemon_config.executor.shell,
@@ -154,6 +162,8 @@ async def _serve(
             schedule=schedule,
             paused=paused,
         )
+        if isinstance(authenticator, Reloadable):
+            runtime.reloadables.append(authenticator)  # I19: reloads re-read the token file
         _install_signals(runtime)
         # The server stack loads only in the daemon, and before the schedule is computed
         # (importing it takes ~200 ms; a fire due meanwhile would start late).
@@ -174,12 +184,16 @@ async def _serve(
         unix_door = Door(app, bind_unix(data.socket))
         written.append(data.socket)
         try:
+            tcp_opts = tcp_options(daemon_config.api, daemon_config.resolve_path)
+        except ListenerError as exc:
+            raise StartupError(str(exc)) from None
+        try:
             tcp_sock = bind_tcp(daemon_config.api.addr)
         except OSError as exc:
             raise StartupError(
                 f"bind api listener {daemon_config.api.addr}: {exc.strerror}"
             ) from None
-        tcp_door = Door(app, tcp_sock)
+        tcp_door = Door(guard_tcp(app, daemon_config, authenticator), tcp_sock, **tcp_opts)
         await unix_door.start()
         await tcp_door.start()
         data.api_addr.write_text(bound_addr(tcp_sock) + "\n", encoding="utf-8")

@@ -9,9 +9,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 from husky import __version__
 from husky.clock import Clock
@@ -20,7 +22,7 @@ from husky.config.daemon_models import DaemonConfig
 from husky.config.effective import HuskyConfig
 from husky.config.load import load_config
 from husky.dag import Dag, build_dag
-from husky.errors import ConfigError, DaemonError
+from husky.errors import ConfigError, DaemonError, HuskyError
 from husky.events import EventBus
 from husky.executor.runner import Executor
 from husky.models import Run, Trigger
@@ -31,6 +33,16 @@ from husky.scheduler.loop import ScheduleLoop
 from husky.store.base import StateStore
 
 log = logging.getLogger("husky.daemon")
+
+
+@runtime_checkable
+class Reloadable(Protocol):
+    """State besides husky.yaml that every reload re-reads (the bearer token file, I19)."""
+
+    def prepare(self) -> Callable[[], None]:
+        """Read the new state (called off the event loop); raise HuskyError when it is
+        unusable. The returned callable swaps it in once the whole reload succeeds."""
+        ...
 
 
 @dataclass
@@ -57,6 +69,7 @@ class Runtime:
     stop_requested: asyncio.Event = field(default_factory=asyncio.Event)
     #: One `save_config` at a time: check, write and reload must not interleave.
     config_edit: asyncio.Lock = field(default_factory=asyncio.Lock)
+    reloadables: list[Reloadable] = field(default_factory=list)
 
     # -- jobs -------------------------------------------------------------------------
 
@@ -108,14 +121,17 @@ class Runtime:
     # -- daemon -----------------------------------------------------------------------
 
     async def reload(self) -> None:
-        """Re-read husky.yaml (off the loop) and swap it in atomically; raise DaemonError and
-        keep the old config when the new one is invalid (recovery.md §4)."""
+        """Re-read husky.yaml and the reloadables (off the loop) and swap them in together;
+        raise DaemonError and keep the old state when any is invalid (recovery.md §4, I19)."""
         try:
             config, dag = await asyncio.to_thread(self._load)
+            commits = await asyncio.to_thread(self._prepare_reloadables)
         except DaemonError as exc:
             log.error("hot-reload failed, keeping old config: %s", exc)
             raise
         self.config, self.dag = config, dag
+        for commit in commits:
+            commit()
         self.executor.refresh_environment()
         self.schedule.load(config.jobs, self.clock.now())
         await self.persist_schedule()
@@ -148,6 +164,12 @@ class Runtime:
             return config, build_dag(config)
         except ConfigError as exc:
             raise DaemonError(f"reload: dag validation failed: {exc}", 400) from None
+
+    def _prepare_reloadables(self) -> list[Callable[[], None]]:
+        try:
+            return [extra.prepare() for extra in self.reloadables]
+        except HuskyError as exc:
+            raise DaemonError(f"reload: {exc}", 400) from None
 
     def request_stop(self) -> None:
         self.stop_requested.set()
