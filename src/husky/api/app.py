@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from husky import __version__
-from husky.api import daemon_routes, jobs_routes, runs_routes
+from husky.api import audit_routes, daemon_routes, db_routes, jobs_routes, runs_routes
 from husky.daemon.runtime import Runtime
 from husky.errors import DaemonError
 
@@ -31,6 +31,8 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.runtime = runtime
     for module in (daemon_routes, jobs_routes, runs_routes):
         app.include_router(module.router)
+    app.include_router(audit_routes.router)
+    app.include_router(db_routes.router)
     app.add_exception_handler(DaemonError, _daemon_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

@@ -10,6 +10,7 @@ import sys
 
 import click
 
+from husky.cli.audit_cmds import audit_command
 from husky.cli.config_cmds import config_group, validate_command
 from husky.cli.context import CONTEXT_SETTINGS, Settings
 from husky.cli.daemon_cmds import (
@@ -19,6 +20,7 @@ from husky.cli.daemon_cmds import (
     status_command,
     stop_command,
 )
+from husky.cli.export_cmd import export_command
 from husky.cli.run_cmds import (
     cancel_command,
     history_command,
@@ -83,6 +85,8 @@ for command in (
     skip_command,
     pause_command,
     resume_command,
+    audit_command,
+    export_command,
 ):
     cli.add_command(command)
 
