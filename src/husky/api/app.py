@@ -14,9 +14,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from husky import __version__
 from husky.api import (
+    audit_routes,
     catalog_routes,
     config_routes,
     daemon_routes,
+    db_routes,
     jobs_routes,
     runs_routes,
     ws_routes,
@@ -45,6 +47,8 @@ def create_app(runtime: Runtime) -> FastAPI:
         ws_routes,
         catalog_routes,
         config_routes,
+        audit_routes,
+        db_routes,
     ):
         app.include_router(module.router)
     app.add_exception_handler(DaemonError, _daemon_error)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from husky.api.deps import RuntimeDep
+from husky.api.fastjson import FastJSONResponse
 from husky.api.params import int_param
 from husky.api.shapes import job_summary_json, run_json
 from husky.daemon.runtime import Runtime
@@ -19,10 +20,10 @@ MAX_REASON = 500
 
 
 @router.get("/api/jobs", response_model=list[dict[str, Any]])
-async def list_jobs(rt: RuntimeDep, tag: str | None = None) -> JSONResponse:
+async def list_jobs(rt: RuntimeDep, tag: str | None = None) -> FastJSONResponse:
     states = await rt.store.job_states()
     running = {a.job.name for a in rt.executor.active.values() if a.executing}
-    return JSONResponse(
+    return FastJSONResponse(
         [
             job_summary_json(
                 job,

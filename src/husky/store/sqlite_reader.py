@@ -17,6 +17,7 @@ from typing import Any
 
 from husky.errors import StoreError
 from husky.models import JobState, LogLine, Run, RunOutput, RunStatus, Stream
+from husky.store.queries import Alert, AlertFilter, LogFilter, OutputFilter, RunFilter
 from husky.store.sqlite_rows import (
     JOB_STATE_COLUMNS,
     LOG_COLUMNS,
@@ -28,6 +29,14 @@ from husky.store.sqlite_rows import (
     run_from_row,
 )
 from husky.store.sqlite_schema import connect
+from husky.store.sqlite_views import (
+    alert_from_row,
+    alerts_query,
+    install_functions,
+    logs_query,
+    outputs_query,
+    runs_query,
+)
 
 _ACTIVE = (RunStatus.PENDING.value, RunStatus.RUNNING.value)
 
@@ -172,6 +181,7 @@ class SQLiteReader:
     def _open(self) -> sqlite3.Connection:
         conn = connect(self.path, busy_timeout_ms=self._busy_timeout_ms, wal_autocheckpoint=0)
         conn.execute("PRAGMA query_only = ON")
+        install_functions(conn)
         return conn
 
     @contextmanager
@@ -198,3 +208,17 @@ class SQLiteReader:
                 return conn.execute(sql, params).fetchall()
         except sqlite3.Error as exc:
             raise StoreError(f"state database read failed: {exc}") from exc
+
+    # -- data views (sqlite_views.py) -------------------------------------------------------
+
+    def search_runs(self, f: RunFilter, *, limit: int, offset: int = 0) -> list[Run]:
+        return [run_from_row(r) for r in self._query(*runs_query(f, limit, offset))]
+
+    def search_logs(self, f: LogFilter, *, limit: int, offset: int = 0) -> list[LogLine]:
+        return logs_from_rows(self._query(*logs_query(f, limit, offset)))
+
+    def search_outputs(self, f: OutputFilter, *, limit: int, offset: int = 0) -> list[RunOutput]:
+        return [output_from_row(r) for r in self._query(*outputs_query(f, limit, offset))]
+
+    def list_alerts(self, f: AlertFilter, *, limit: int, offset: int = 0) -> list[Alert]:
+        return [alert_from_row(r) for r in self._query(*alerts_query(f, limit, offset))]
