@@ -4,10 +4,12 @@ I25 range filters): every filter, paging, ordering, and the two operator writes.
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from husky.errors import QueryTooSlow
 from husky.models import LogLine, RunOutput, RunResult, RunStatus, Stream, Trigger, parse_ts
 from husky.store.queries import (
     Alert,
@@ -19,6 +21,8 @@ from husky.store.queries import (
     parse_rfc3339,
 )
 from husky.store.sqlite import SQLiteStore
+from husky.store.sqlite_reader import SQLiteReader
+from husky.store.sqlite_schema import connect
 from tests.contract.conftest import T0, Backend, at, new_run, run
 
 # -- runs -------------------------------------------------------------------------------
@@ -342,3 +346,19 @@ def test_clear_lock_is_refused_while_the_job_has_a_running_run(store: SQLiteStor
     run(store.finish_run(running.id, RunResult(RunStatus.SUCCESS, at(2), 0)))
     assert run(store.clear_lock("etl")) is True
     assert lock_of(store, "etl") is None
+
+
+def test_a_search_past_its_budget_is_stopped_with_a_clear_error(tmp_path: Path) -> None:
+    """A substring search scans every line; the reader stops it when its time is up."""
+    conn = connect(tmp_path / "husky.db")
+    conn.executemany(
+        "INSERT INTO run_logs (run_id, seq, stream, line, ts) VALUES (1, ?, 'stdout', ?, ?)",
+        [(i, f"line {i}", "2026-01-01T00:00:00.000Z") for i in range(1, 50_001)],
+    )
+    conn.commit()
+    conn.close()
+    with SQLiteReader(tmp_path / "husky.db") as reader:
+        sql = "SELECT count(*) FROM run_logs a, run_logs b WHERE a.seq + b.seq < 0"
+        with pytest.raises(QueryTooSlow, match=r"longer than 0\.2s"):
+            reader._query(sql, (), budget=0.2)
+        assert reader._query("SELECT count(*) FROM run_logs", (), budget=0.2)[0][0] == 50_000

@@ -25,7 +25,7 @@ from husky.api import (
 )
 from husky.api.follow import FrameCache
 from husky.daemon.runtime import Runtime
-from husky.errors import DaemonError
+from husky.errors import DaemonError, QueryTooSlow
 
 log = logging.getLogger("husky.api")
 
@@ -52,6 +52,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     ):
         app.include_router(module.router)
     app.add_exception_handler(DaemonError, _daemon_error)
+    app.add_exception_handler(QueryTooSlow, _too_slow)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     return app
@@ -60,6 +61,11 @@ def create_app(runtime: Runtime) -> FastAPI:
 async def _daemon_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DaemonError)
     return JSONResponse({"error": str(exc)}, status_code=exc.status)
+
+
+async def _too_slow(_request: Request, exc: Exception) -> JSONResponse:
+    """A search over too much data: the client can narrow it, so it is a 400."""
+    return JSONResponse({"error": str(exc)}, status_code=400)
 
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -62,7 +62,7 @@ async def job_runs(
     return FastJSONResponse([run_json(r) for r in runs])
 
 
-@router.get("/api/db/run_logs", response_model=list[m.LogLine])
+@router.get("/api/db/run_logs", response_model=list[m.LogLine], responses=m.errors(400))
 async def run_logs(
     rt: RuntimeDep,
     run_id: str | None = None,

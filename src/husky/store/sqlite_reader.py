@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from husky.errors import StoreError
+from husky.errors import QueryTooSlow, StoreError
 from husky.models import JobState, LogLine, Run, RunOutput, RunStatus, Stream
 from husky.store.queries import Alert, AlertFilter, LogFilter, OutputFilter, RunFilter
 from husky.store.sqlite_rows import (
@@ -39,6 +40,9 @@ from husky.store.sqlite_views import (
 )
 
 _ACTIVE = (RunStatus.PENDING.value, RunStatus.RUNNING.value)
+
+SEARCH_BUDGET = 5.0
+"""Seconds a data-view search may run (a substring search scans every log line)."""
 
 
 def _marks(n: int) -> str:
@@ -202,20 +206,34 @@ class SQLiteReader:
             if not keep:
                 conn.close()
 
-    def _query(self, sql: str, params: Sequence[Any]) -> list[Any]:
+    def _query(self, sql: str, params: Sequence[Any], budget: float | None = None) -> list[Any]:
+        """Rows of one query; with a `budget` (seconds) SQLite stops it when time is up."""
+        deadline = None if budget is None else time.monotonic() + budget
         try:
             with self._connection() as conn:
-                return conn.execute(sql, params).fetchall()
+                if deadline is not None:
+                    conn.set_progress_handler(lambda: time.monotonic() > deadline, 20_000)
+                try:
+                    return conn.execute(sql, params).fetchall()
+                finally:
+                    if deadline is not None:
+                        conn.set_progress_handler(None, 0)
         except sqlite3.Error as exc:
+            if deadline is not None and time.monotonic() > deadline:
+                raise QueryTooSlow(
+                    f"the search took longer than {budget:g}s and was stopped;"
+                    " narrow it (run_id, job, since, …)"
+                ) from exc
             raise StoreError(f"state database read failed: {exc}") from exc
 
     # -- data views (sqlite_views.py) -------------------------------------------------------
 
     def search_runs(self, f: RunFilter, *, limit: int, offset: int = 0) -> list[Run]:
-        return [run_from_row(r) for r in self._query(*runs_query(f, limit, offset))]
+        rows = self._query(*runs_query(f, limit, offset), budget=SEARCH_BUDGET)
+        return [run_from_row(r) for r in rows]
 
     def search_logs(self, f: LogFilter, *, limit: int, offset: int = 0) -> list[LogLine]:
-        return logs_from_rows(self._query(*logs_query(f, limit, offset)))
+        return logs_from_rows(self._query(*logs_query(f, limit, offset), budget=SEARCH_BUDGET))
 
     def search_outputs(self, f: OutputFilter, *, limit: int, offset: int = 0) -> list[RunOutput]:
         return [output_from_row(r) for r in self._query(*outputs_query(f, limit, offset))]
