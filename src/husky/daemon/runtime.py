@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from husky import __version__
 from husky.clock import Clock
@@ -31,6 +31,9 @@ from husky.scheduler.cycle import Refused, Request
 from husky.scheduler.dispatch import Dispatcher
 from husky.scheduler.loop import ScheduleLoop
 from husky.store.base import StateStore
+
+if TYPE_CHECKING:
+    from husky.notify.notifier import Notifier
 
 log = logging.getLogger("husky.daemon")
 
@@ -70,6 +73,8 @@ class Runtime:
     #: One `save_config` at a time: check, write and reload must not interleave.
     config_edit: asyncio.Lock = field(default_factory=asyncio.Lock)
     reloadables: list[Reloadable] = field(default_factory=list)
+    #: Notifications; `notifier.resend(alert_id)` re-sends an alert (I20).
+    notifier: Notifier | None = None
 
     # -- jobs -------------------------------------------------------------------------
 
