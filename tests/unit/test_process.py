@@ -13,13 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from husky.executor.process import (
-    MAX_LINE,
-    ProcessResult,
-    group_alive,
-    kill_group,
-    run_process,
-)
+from husky.executor.groups import group_alive, kill_group
+from husky.executor.lines import MAX_LINE
+from husky.executor.process import Cancel, ProcessResult, run_process
 from husky.models import Stream
 
 PATH_ENV = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
@@ -62,7 +58,7 @@ def run(
         async def on_spawn(pid: int) -> None:
             spawned.append(pid)
 
-        cancel = asyncio.Event()
+        cancel = Cancel()
         if cancel_after is not None:
             asyncio.get_running_loop().call_later(cancel_after, cancel.set)
         result = await run_process(

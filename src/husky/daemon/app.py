@@ -11,7 +11,6 @@ import contextlib
 import logging
 import os
 import signal
-import sys
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,7 +55,6 @@ class StartupError(HuskyError):
 async def run_daemon(options: DaemonOptions, clock: Clock | None = None) -> None:
     """Run until stopped. Raises StartupError (or HuskyError) when startup fails."""
     clock = clock or SystemClock()
-    _use_pidfd_child_watcher()
     config_path = Path(options.config)
     data = DataDir(Path(options.data))
     try:
@@ -192,19 +190,6 @@ async def _serve(
         await _graceful_stop(runtime, tcp_door, unix_door)
         data.api_addr.unlink(missing_ok=True)
     log.info("daemon stopped")
-
-
-def _use_pidfd_child_watcher() -> None:
-    """On Python 3.11 asyncio waits for each child in a thread of its own; a pidfd
-    watcher waits in the event loop instead (3.12 does this by default)."""
-    if sys.version_info < (3, 12) and hasattr(asyncio, "PidfdChildWatcher"):
-        try:
-            os.close(os.pidfd_open(os.getpid()))
-        except (AttributeError, OSError):
-            return
-        watcher = asyncio.PidfdChildWatcher()
-        watcher.attach_loop(asyncio.get_running_loop())
-        asyncio.set_child_watcher(watcher)
 
 
 def _working_dir(config_dir: Path, configured: str) -> Path:

@@ -21,9 +21,10 @@ from husky.background import Background
 from husky.clock import Clock
 from husky.config.effective import Job
 from husky.events import EventBus, LogsAppended, RunChanged, SlaBreached
+from husky.executor.command import launch
 from husky.executor.limits import Slots
 from husky.executor.outputs import OutputCapture
-from husky.executor.process import LineSink, ProcessResult, run_process
+from husky.executor.process import Cancel, LineSink, ProcessResult, run_process
 from husky.models import LogBatch, NewRun, Run, RunOutput, RunResult, RunStatus, Stream
 from husky.store.base import StateStore
 
@@ -48,7 +49,7 @@ class ActiveRun:
     job: Job
     command: str
     env: Mapping[str, str]
-    cancel: asyncio.Event = field(default_factory=asyncio.Event)
+    cancel: Cancel = field(default_factory=Cancel)
     cancel_reason: str = CANCELLED_REASON
     cancel_status: RunStatus = RunStatus.CANCELLED
     task: asyncio.Task[Run] | None = None
@@ -274,13 +275,14 @@ class Executor:
     def _sink(self, active: ActiveRun, capture: OutputCapture | None) -> LineSink:
         run_id = active.run.id
 
-        async def sink(stream: Stream, lines: list[str]) -> None:
+        def sink(stream: Stream, lines: list[str]) -> Awaitable[None] | None:
             batch = LogBatch(run_id, active.last_seq + 1, stream, self.clock.now(), lines)
             active.last_seq += len(lines)
             if capture is not None and stream is Stream.STDOUT:
                 capture.feed(lines)
-            await self.store.append_batch(batch)
+            backlog = self.store.queue_batch(batch)
             self.bus.publish(LogsAppended(batch))
+            return backlog
 
         return sink
 
@@ -320,10 +322,13 @@ class Executor:
         streams: tuple[Stream, Stream],
         on_spawn: Callable[[int], Awaitable[None]] | None = None,
     ) -> ProcessResult:
+        cwd = self.working_dir(active.job)
+        how = launch(command, self.settings.shell, self.environment(active.env), cwd)
         return await run_process(
-            [self.settings.shell, "-c", command],
-            cwd=self.working_dir(active.job),
-            env=self.environment(active.env),
+            how.argv,
+            executable=how.executable,
+            cwd=cwd,
+            env=how.env,
             sink=sink,
             timeout=limit_s,
             cancel=active.cancel,

@@ -9,7 +9,7 @@ unknown run id where noted.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -81,7 +81,12 @@ class StateStore(Protocol):
         its bound, in which case it waits until the writer catches up (backpressure)."""
 
     async def append_batch(self, batch: LogBatch) -> None:
-        """`append_logs` for one chunk of one stream (the executor's hot path)."""
+        """`append_logs` for one chunk of one stream."""
+
+    def queue_batch(self, batch: LogBatch) -> Awaitable[None] | None:
+        """Queue one chunk of one stream now, without awaiting (the executor's hot path).
+        Returns an awaitable when the backlog is over its bound: the caller should await it
+        before queueing more (backpressure)."""
 
     async def flush(self) -> None:
         """Wait until everything queued so far is committed."""

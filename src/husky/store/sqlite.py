@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -261,12 +261,15 @@ class SQLiteStore:
             await wait
 
     async def append_batch(self, batch: LogBatch) -> None:
-        """One executor chunk: rows built with no per-line objects."""
-        if not batch.lines:
-            return
-        wait = self.writer.put_logs(batch_rows(batch), asyncio.get_running_loop())
+        wait = self.queue_batch(batch)
         if wait is not None:
             await wait
+
+    def queue_batch(self, batch: LogBatch) -> Awaitable[None] | None:
+        """One executor chunk: rows built with no per-line objects."""
+        if not batch.lines:
+            return None
+        return self.writer.put_logs(batch_rows(batch), asyncio.get_running_loop())
 
     async def flush(self) -> None:
         """Wait until everything queued so far is committed; raises StoreError if a log
