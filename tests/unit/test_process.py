@@ -6,10 +6,13 @@ import asyncio
 import os
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -367,3 +370,105 @@ def test_task_cancellation_kills_group() -> None:
 
     asyncio.run(main())
     wait_group_gone(pids[0])
+
+
+# --- spawning in a thread -----------------------------------------------------------------
+
+
+def test_spawn_in_a_thread_gives_the_same_result() -> None:
+    async def main() -> tuple[ProcessResult, list[str], list[int]]:
+        lines: list[str] = []
+        spawned: list[int] = []
+
+        def sink(stream: Stream, batch: list[str]) -> None:
+            lines.extend(f"{stream}:{line}" for line in batch)
+
+        async def on_spawn(pid: int) -> None:
+            spawned.append(pid)
+
+        with ThreadPoolExecutor(2) as threads:
+            result = await run_process(
+                ["/bin/sh", "-c", "echo out; echo err >&2; exit 4"],
+                cwd=Path.cwd(),
+                env=PATH_ENV,
+                sink=sink,
+                timeout=10,
+                on_spawn=on_spawn,
+                spawn_in=threads,
+            )
+        return result, lines, spawned
+
+    result, lines, spawned = asyncio.run(main())
+    assert result.exit_code == 4 and result.pid == spawned[0]
+    assert sorted(lines) == ["stderr:err", "stdout:out"]
+
+
+def test_spawn_failure_in_a_thread_is_reported() -> None:
+    async def main() -> ProcessResult:
+        with ThreadPoolExecutor(1) as threads:
+            return await run_process(
+                ["/nonexistent/sh", "-c", "true"],
+                cwd=Path.cwd(),
+                env=PATH_ENV,
+                sink=lambda _s, _l: None,
+                timeout=10,
+                spawn_in=threads,
+            )
+
+    result = asyncio.run(main())
+    assert result.exit_code == -1 and result.pid is None
+    assert result.spawn_error is not None and "/nonexistent/sh" in result.spawn_error
+
+
+class GatedThreads(Executor):
+    """Runs each call in a thread of its own once `gate` is set; keeps the futures."""
+
+    def __init__(self) -> None:
+        self.gate = threading.Event()
+        self.futures: list[Future[Any]] = []
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+
+        def work() -> None:
+            self.gate.wait()
+            try:
+                future.set_result(fn(*args, **kwargs))
+            except BaseException as exc:
+                future.set_exception(exc)
+
+        threading.Thread(target=work).start()
+        self.futures.append(future)
+        return future
+
+
+def test_cancelled_while_the_thread_spawns_the_child_is_killed_and_reaped() -> None:
+    threads = GatedThreads()
+
+    async def main() -> int:
+        task = asyncio.create_task(
+            run_process(
+                ["/bin/sh", "-c", "sleep 1000 & sleep 1000"],
+                cwd=Path.cwd(),
+                env=PATH_ENV,
+                sink=lambda _s, _l: None,
+                timeout=30,
+                spawn_in=threads,
+            )
+        )
+        await asyncio.sleep(0)  # the task runs up to waiting for its spawn
+        assert len(threads.futures) == 1
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        threads.gate.set()  # the spawn happens after its caller gave up
+        spawned = await asyncio.wrap_future(threads.futures[0])
+        proc = spawned.proc
+        deadline = time.monotonic() + 5
+        while proc.returncode is None:  # reaped by the loop's exit watch
+            assert time.monotonic() < deadline, "the abandoned child was never reaped"
+            await asyncio.sleep(0.02)
+        return proc.pid
+
+    pid = asyncio.run(main())
+    wait_group_gone(pid)

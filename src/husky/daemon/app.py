@@ -119,6 +119,7 @@ async def _serve(
             pool_size=daemon_config.executor.pool_size,
         )
         executor = Executor(store, bus, clock, settings)
+        stack.callback(executor.close)
         audit_config = daemon_config.log.audit_log
         if audit_config.enabled:
             audit = AuditLog(
@@ -210,19 +211,22 @@ async def _reload_on_hup(runtime: Runtime) -> None:
         await runtime.reload()
 
 
-def _on_fire(dispatcher: Dispatcher) -> Callable[[Fire], Coroutine[Any, Any, None]]:
-    async def fire(event: Fire) -> None:
-        req = Request(
-            job=event.job,
-            trigger=Trigger.SCHEDULE,
-            triggered_by="scheduler",
-            reason=None,
-            scheduled=True,
-        )
-        try:
-            await dispatcher.dispatch(req)
-        except DaemonError as exc:
-            log.info("scheduled run of %s not run: %s", event.job, exc)
+def _on_fire(dispatcher: Dispatcher) -> Callable[[list[Fire]], Coroutine[Any, Any, None]]:
+    async def fire(events: list[Fire]) -> None:
+        reqs = [
+            Request(
+                job=event.job,
+                trigger=Trigger.SCHEDULE,
+                triggered_by="scheduler",
+                reason=None,
+                scheduled=True,
+            )
+            for event in events
+        ]
+        outcomes = await dispatcher.dispatch_many(reqs)
+        for req, outcome in zip(reqs, outcomes, strict=True):
+            if isinstance(outcome, DaemonError):
+                log.info("scheduled run of %s not run: %s", req.job, outcome)
 
     return fire
 

@@ -12,7 +12,8 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -21,15 +22,17 @@ from husky.background import Background
 from husky.clock import Clock
 from husky.config.effective import Job
 from husky.events import EventBus, LogsAppended, RunChanged, SlaBreached
+from husky.executor.active import CANCELLED_REASON, ActiveRun, Submission
+from husky.executor.child import LineSink
 from husky.executor.command import launch
 from husky.executor.limits import Slots
 from husky.executor.outputs import OutputCapture
-from husky.executor.process import Cancel, LineSink, ProcessResult, run_process
+from husky.executor.process import ProcessResult, run_process
 from husky.models import LogBatch, NewRun, Run, RunOutput, RunResult, RunStatus, Stream
 from husky.store.base import StateStore
 
 log = logging.getLogger("husky.executor")
-CANCELLED_REASON = "cancelled by operator"
+SPAWN_THREADS = 8
 Completion = Callable[[Job, Run, RunResult], Awaitable[None]]
 
 
@@ -41,23 +44,6 @@ class ExecutorSettings:
     max_concurrent_jobs: int = 32
     pool_size: int = 8
     kill_grace: float = 10.0
-
-
-@dataclass(eq=False)
-class ActiveRun:
-    run: Run
-    job: Job
-    command: str
-    env: Mapping[str, str]
-    cancel: Cancel = field(default_factory=Cancel)
-    cancel_reason: str = CANCELLED_REASON
-    cancel_status: RunStatus = RunStatus.CANCELLED
-    task: asyncio.Task[Run] | None = None
-    executing: bool = False
-    finishing: bool = False  # completion handling under way: no longer a concurrency victim
-    stopped: bool = False
-    last_seq: int = 0  # lines handed to the store and the bus so far
-    waiting: asyncio.Future[None] | None = None  # queued for a slot
 
 
 class Executor:
@@ -76,6 +62,12 @@ class Executor:
         self.background = Background()
         self._global_slots = Slots(settings.max_concurrent_jobs)
         self._pool_slots = Slots(settings.pool_size)
+        # Children are started in threads (see run_process): one per run that may be starting
+        # at once, at most SPAWN_THREADS. Idle threads block on their queue: no wake-ups.
+        self._spawners = ThreadPoolExecutor(
+            min(settings.pool_size, settings.max_concurrent_jobs, SPAWN_THREADS),
+            thread_name_prefix="husky-spawn",
+        )
 
     # -- submitting and cancelling ----------------------------------------------------
 
@@ -89,18 +81,26 @@ class Executor:
     ) -> Run:
         """Insert the PENDING row and start the run in the background; return the row.
         `command`/`env` are the job's, rendered (templates) by the dispatcher."""
-        run = await self.store.create_run(new)
-        self.announce(run)
-        active = ActiveRun(
-            run,
-            job,
-            job.command if command is None else command,
-            job.env if env is None else env,
-        )
-        self.active[run.id] = active
-        self._by_job.setdefault(job.name, {})[run.id] = active
-        active.task = asyncio.create_task(self._execute(active), name=f"run-{run.id}")
+        [run] = await self.submit_many([Submission(job, new, command, env)])
         return run
+
+    async def submit_many(self, submissions: Sequence[Submission]) -> list[Run]:
+        """`submit` for several runs: their rows are inserted in one transaction, then every
+        run starts (a row exists before its process starts)."""
+        runs = await self.store.create_runs([sub.new for sub in submissions])
+        for sub, run in zip(submissions, runs, strict=True):
+            self.announce(run)
+            job = sub.job
+            active = ActiveRun(
+                run,
+                job,
+                job.command if sub.command is None else sub.command,
+                job.env if sub.env is None else sub.env,
+            )
+            self.active[run.id] = active
+            self._by_job.setdefault(job.name, {})[run.id] = active
+            active.task = asyncio.create_task(self._execute(active), name=f"run-{run.id}")
+        return runs
 
     def announce(self, run: Run) -> None:
         self.bus.publish(RunChanged(run))
@@ -127,6 +127,8 @@ class Executor:
         try:
             try:
                 result = await self._wait_and_run(active)
+                if active.marked is not None:  # committed long ago (FIFO): surfaces an error
+                    await active.marked
             except Exception:
                 log.exception("run %d of %s failed inside husky", active.run.id, active.job.name)
                 result = RunResult(
@@ -288,30 +290,24 @@ class Executor:
 
     async def _main(self, active: ActiveRun, capture: OutputCapture) -> ProcessResult:
         run_id = active.run.id
-        marked: asyncio.Future[None] | None = None
 
         async def on_spawn(pid: int) -> None:
-            nonlocal marked
             started = self.clock.now()
             # Not awaited here: the write is queued in order before any log line and
-            # awaited before the run finishes, so reading the pipes starts at once.
-            marked = asyncio.ensure_future(self.store.mark_running(run_id, started, pid))
+            # awaited once the slot is given back, so reading the pipes starts at once.
+            active.marked = self.store.queue_running(run_id, started, pid)
             active.run = replace(active.run, status=RunStatus.RUNNING, started_at=started, pgid=pid)
             self.announce(active.run)
 
         sink = self._sink(active, capture if capture.wanted else None)
-        try:
-            return await self._spawn(
-                active,
-                active.command,
-                sink,
-                active.job.timeout.total_seconds(),
-                (Stream.STDOUT, Stream.STDERR),
-                on_spawn,
-            )
-        finally:
-            if marked is not None:
-                await marked
+        return await self._spawn(
+            active,
+            active.command,
+            sink,
+            active.job.timeout.total_seconds(),
+            (Stream.STDOUT, Stream.STDERR),
+            on_spawn,
+        )
 
     async def _spawn(
         self,
@@ -335,6 +331,7 @@ class Executor:
             grace=self.settings.kill_grace,
             on_spawn=on_spawn,
             stream_names=streams,
+            spawn_in=self._spawners,
         )
 
     def working_dir(self, job: Job) -> Path:
@@ -389,6 +386,10 @@ class Executor:
                 active.cancel.set()
                 if active.waiting is not None:
                     active.waiting.cancel()
+
+    def close(self) -> None:
+        """Let the spawn threads go (after the runs have drained)."""
+        self._spawners.shutdown(wait=False)
 
     async def drain(self, seconds: float) -> list[ActiveRun]:
         """Wait up to `seconds` for every active run; return those still executing."""

@@ -36,7 +36,7 @@ class ScheduleLoop:
     def __init__(
         self,
         clock: Clock,
-        on_fire: Callable[[Fire], Coroutine[Any, Any, None]],
+        on_fire: Callable[[list[Fire]], Coroutine[Any, Any, None]],
         *,
         jitter: timedelta = timedelta(0),
         rng: random.Random | None = None,
@@ -135,6 +135,6 @@ class ScheduleLoop:
                     await asyncio.wait_for(self._wake.wait(), timeout=delay)
                 if self._stopped:
                     return
-            for fire in self.fire_due(self.clock.now()):
-                # Concurrently: twenty jobs due at once all start on time.
-                self.background.spawn(self.on_fire(fire), name=f"fire-{fire.job}")
+            fires = self.fire_due(self.clock.now())
+            if fires:  # together: the jobs due at one instant are dispatched as one batch
+                self.background.spawn(self.on_fire(fires), name=f"fire-{fires[0].due}")

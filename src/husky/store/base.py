@@ -31,8 +31,17 @@ class StateStore(Protocol):
     async def create_run(self, new: NewRun) -> Run:
         """Insert a run row (PENDING unless `new.status` says otherwise); return it with its id."""
 
+    async def create_runs(self, news: Sequence[NewRun]) -> list[Run]:
+        """`create_run` for several rows in one transaction, ids in the order given (the
+        runs of one scheduler fire or one fan-out)."""
+
     async def mark_running(self, run_id: int, started_at: datetime, pgid: int | None) -> None:
         """PENDING → RUNNING when the process is spawned; records its process group."""
+
+    def queue_running(self, run_id: int, started_at: datetime, pgid: int | None) -> Awaitable[None]:
+        """`mark_running` queued now, without awaiting (the executor's hot path: it reads the
+        child's pipes at once). Writes queued later commit after it; await the result to
+        see its error."""
 
     async def finish_run(
         self, run_id: int, result: RunResult, *, job_name: str | None = None
