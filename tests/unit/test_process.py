@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from husky.executor.child import spawn
 from husky.executor.groups import group_alive, kill_group
 from husky.executor.lines import MAX_LINE
 from husky.executor.process import Cancel, ProcessResult, run_process
@@ -58,7 +59,7 @@ def run(
             lines.setdefault(stream, []).extend(batch)
             batches.append(len(batch))
 
-        async def on_spawn(pid: int) -> None:
+        async def on_spawn(pid: int, _age: float) -> None:
             spawned.append(pid)
 
         cancel = Cancel()
@@ -252,7 +253,7 @@ def test_sink_error_kills_group_and_propagates() -> None:
         async def sink(stream: Stream, lines: list[str]) -> None:
             raise RuntimeError("store is down")
 
-        async def on_spawn(pid: int) -> None:
+        async def on_spawn(pid: int, _age: float) -> None:
             pids.append(pid)
 
         await run_process(
@@ -348,7 +349,7 @@ def test_task_cancellation_kills_group() -> None:
 
         spawned = asyncio.Event()
 
-        async def on_spawn(pid: int) -> None:
+        async def on_spawn(pid: int, _age: float) -> None:
             pids.append(pid)
             spawned.set()
 
@@ -383,7 +384,7 @@ def test_spawn_in_a_thread_gives_the_same_result() -> None:
         def sink(stream: Stream, batch: list[str]) -> None:
             lines.extend(f"{stream}:{line}" for line in batch)
 
-        async def on_spawn(pid: int) -> None:
+        async def on_spawn(pid: int, _age: float) -> None:
             spawned.append(pid)
 
         with ThreadPoolExecutor(2) as threads:
@@ -472,3 +473,72 @@ def test_cancelled_while_the_thread_spawns_the_child_is_killed_and_reaped() -> N
 
     pid = asyncio.run(main())
     wait_group_gone(pid)
+
+
+def threaded(argv: Sequence[str], timeout: float = 10.0) -> Run:
+    """`run` with the child spawned (and briefly watched) in a thread, as the executor does."""
+
+    async def main() -> Run:
+        lines: dict[Stream, list[str]] = {}
+        batches: list[int] = []
+        spawned: list[int] = []
+
+        def sink(stream: Stream, batch: list[str]) -> None:
+            lines.setdefault(stream, []).extend(batch)
+            batches.append(len(batch))
+
+        async def on_spawn(pid: int, age: float) -> None:
+            assert 0 <= age < 5
+            spawned.append(pid)
+
+        with ThreadPoolExecutor(2) as threads:
+            result = await run_process(
+                argv,
+                cwd=Path.cwd(),
+                env=PATH_ENV,
+                sink=sink,
+                timeout=timeout,
+                grace=0.5,
+                on_spawn=on_spawn,
+                spawn_in=threads,
+            )
+        return Run(result, lines, batches, spawned)
+
+    return asyncio.run(main())
+
+
+def test_a_spawning_thread_watches_a_short_child_to_the_end() -> None:
+    started = spawn(
+        ["/bin/sh", "-c", "echo hi; echo err >&2; exit 3"], None, Path.cwd(), PATH_ENV, 5.0
+    )
+    assert started.finished and started.returncode == 3
+    assert started.fds == [None, None]  # read to EOF and closed by the thread
+    out = b"".join(chunk for index, chunk in started.early if index == 0)
+    err = b"".join(chunk for index, chunk in started.early if index == 1)
+    assert (out, err) == (b"hi\n", b"err\n")
+    assert [chunk for _, chunk in started.early].count(b"") == 2  # both EOFs, in order
+
+
+def test_the_loop_takes_over_a_child_the_thread_let_go() -> None:
+    """What the thread read and what the loop reads join up: a line cut across the handover
+    arrives whole, in order, per stream."""
+    r = threaded(
+        ["/bin/sh", "-c", "printf 'early\\npar'; echo e >&2; sleep 0.3; echo tial; echo f >&2"]
+    )
+    assert r.result.exit_code == 0
+    assert r.out == ["early", "partial"]
+    assert r.err == ["e", "f"]
+
+
+def test_output_past_the_threads_buffer_is_all_delivered_in_order() -> None:
+    n = 200_000
+    r = threaded(["/bin/sh", "-c", f"seq 1 {n} & seq 1 {n} >&2; wait"])
+    expected = [str(i) for i in range(1, n + 1)]
+    assert r.result.exit_code == 0
+    assert r.out == expected and r.err == expected
+
+
+def test_a_timeout_shorter_than_the_threads_watch_still_kills() -> None:
+    r = threaded(["/bin/sh", "-c", "sleep 1000 & sleep 1000"], timeout=0.005)
+    assert r.result.timed_out and r.result.exit_code == -1
+    wait_group_gone(r.spawned[0])

@@ -1,9 +1,12 @@
-"""One spawned child, watched by event-loop callbacks instead of tasks.
+"""One spawned child: started by `spawn` (any thread), then watched by event-loop callbacks.
 
-It is started with `subprocess.Popen` (vfork + exec, a new session, the shared /dev/null
-as stdin, two pipes); a pidfd says when it exits and the non-blocking pipes are read in
-64 KiB chunks as they become readable. That costs about half of what asyncio's subprocess
-transports do per spawn.
+`spawn` starts it with `subprocess.Popen` (vfork + exec, a new session, the shared
+/dev/null as stdin, two pipes). In a spawning thread it may also `watch` the child for a
+few milliseconds - read its pipes, wait for its exit - since most jobs are that short:
+such a run then costs the event loop no descriptor at all. Whatever is still going on
+when the thread lets go is watched by `Child` with loop callbacks, not tasks: a pidfd
+says when it exits and the non-blocking pipes are read in 64 KiB chunks as they become
+readable.
 """
 
 from __future__ import annotations
@@ -12,17 +15,19 @@ import asyncio
 import contextlib
 import functools
 import os
+import select
 import subprocess
 import threading
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
-from typing import NamedTuple
 
 from husky.executor.groups import REAP, kill_group
 from husky.executor.lines import LineSplitter
 from husky.models import Stream
 
 _CHUNK = 65_536
+_EARLY_LIMIT = 4 * _CHUNK  # output a spawning thread reads before it hands the child over
 _DRAIN = 1.0  # after killing the group, how long buffered output may still be read
 
 LineSink = Callable[[Stream, list[str]], Awaitable[None] | None]
@@ -30,16 +35,70 @@ LineSink = Callable[[Stream, list[str]], Awaitable[None] | None]
 pipe pauses until it is done (backpressure). An exception from it ends the run."""
 
 
-class Spawned(NamedTuple):
-    proc: subprocess.Popen[bytes]
-    stdout: int  # read ends of the pipes, blocking until the loop takes them
-    stderr: int
+class Started:
+    """A child as `spawn` leaves it: running with its two pipes, or - if a spawning thread
+    watched it to the end - reaped with both pipes at EOF. `early` holds what that thread
+    read meanwhile, in order: (pipe 0 = stdout or 1 = stderr, chunk; b"" at EOF)."""
+
+    def __init__(self, proc: subprocess.Popen[bytes], stdout: int, stderr: int) -> None:
+        self.proc = proc
+        self.at = time.monotonic()  # just after the exec
+        self.fds: list[int | None] = [stdout, stderr]  # None once at EOF (and closed)
+        self.early: list[tuple[int, bytes]] = []
+        self.returncode: int | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.returncode is not None and self.fds == [None, None]
+
+    def watch(self, seconds: float) -> None:
+        """Read the pipes and wait for the exit for up to `seconds` after the spawn, or until
+        `_EARLY_LIMIT` bytes are buffered. Blocking: only in a spawning thread."""
+        try:
+            pidfd = os.pidfd_open(self.proc.pid)
+        except (AttributeError, OSError):
+            return  # no pidfd: the loop watches it all
+        try:
+            poller = select.poll()
+            for fd in (*self.fds, pidfd):
+                poller.register(fd, select.POLLIN)  # type: ignore[arg-type]
+            buffered = 0
+            while not self.finished and buffered <= _EARLY_LIMIT:
+                remaining = self.at + seconds - time.monotonic()
+                if remaining <= 0:
+                    break
+                for fd, _ in poller.poll(remaining * 1000):
+                    if fd == pidfd:
+                        poller.unregister(pidfd)
+                        self.returncode = self.proc.poll()
+                        continue
+                    index = self.fds.index(fd)
+                    chunk = os.read(fd, _CHUNK)
+                    self.early.append((index, chunk))
+                    buffered += len(chunk)
+                    if not chunk:
+                        poller.unregister(fd)
+                        os.close(fd)
+                        self.fds[index] = None
+        finally:
+            os.close(pidfd)
+
+    def close(self) -> None:
+        for index, fd in enumerate(self.fds):
+            if fd is not None:
+                os.close(fd)
+                self.fds[index] = None
 
 
 def spawn(
-    argv: Sequence[str], executable: str | None, cwd: Path, env: Mapping[str, str]
-) -> Spawned:
-    """Start the child (any thread): raises OSError/SubprocessError when it cannot start."""
+    argv: Sequence[str],
+    executable: str | None,
+    cwd: Path,
+    env: Mapping[str, str],
+    watch: float = 0.0,
+) -> Started:
+    """Start the child; in a spawning thread, `watch` it for up to that many seconds.
+    Raises OSError/SubprocessError when it cannot start."""
     out_r, out_w = os.pipe()  # both ends close-on-exec; Popen dup2s the write ends
     try:
         err_r, err_w = os.pipe()
@@ -65,7 +124,17 @@ def spawn(
     finally:
         os.close(out_w)
         os.close(err_w)
-    return Spawned(proc, out_r, err_r)
+    started = Started(proc, out_r, err_r)
+    if watch > 0:
+        try:
+            started.watch(watch)
+        except BaseException:
+            started.close()
+            raise
+    for fd in started.fds:
+        if fd is not None:
+            os.set_blocking(fd, False)
+    return started
 
 
 _devnull_fd: list[int] = []
@@ -81,36 +150,50 @@ def _devnull() -> int:
 
 
 class Child:
-    """One spawned process, watched by loop callbacks: its exit and its two pipes."""
+    """A started child, watched by loop callbacks from `start()` on: its exit and its pipes."""
 
     def __init__(
         self,
         loop: asyncio.AbstractEventLoop,
-        spawned: Spawned,
+        started: Started,
         sink: LineSink,
         streams: tuple[Stream, Stream],
     ) -> None:
         self.loop = loop
         self.sink = sink
-        self.proc = spawned.proc
-        self.pid = spawned.proc.pid
-        self.returncode: int | None = None
+        self.proc = started.proc
+        self.pid = started.proc.pid
+        self.returncode = started.returncode
         self.error: BaseException | None = None
-        self._waiter: asyncio.Future[None] | None = None
-        self._pipes: dict[int, tuple[Stream, LineSplitter]] = {}
+        self._started = started
+        self._streams = streams
+        self._fds = started.fds  # per pipe: its descriptor while it is open
+        self._splitters = (LineSplitter(), LineSplitter())
+        self._watched: set[int] = set()  # pipes with a loop reader
+        self._paused: set[int] = set()  # pipes waiting for the sink (backpressure)
         self._pending: set[asyncio.Future[None]] = set()  # sink calls not finished yet
-        for fd, stream in ((spawned.stdout, streams[0]), (spawned.stderr, streams[1])):
-            os.set_blocking(fd, False)
-            self._pipes[fd] = (stream, LineSplitter())
-            loop.add_reader(fd, self._readable, fd)
-        self._pidfd = self._watch_exit()
+        self._waiter: asyncio.Future[None] | None = None
+        self._pidfd: int | None = None
+        self._exit_watched = False
+        self._running = False
+
+    def start(self) -> None:
+        """Hand over what the spawning thread read, then watch the rest from the loop."""
+        self._running = True
+        early, self._started.early = self._started.early, []
+        for index, chunk in early:
+            self._take(index, chunk)
+        for index in (0, 1):
+            self._resume(index)
+        if self.returncode is None:
+            self._watch_exit()
 
     # -- state ------------------------------------------------------------------------
 
     @property
     def drained(self) -> bool:
         """Both pipes at EOF (or closed) and every line handed to the sink."""
-        return not self._pipes and not self._pending
+        return self._fds == [None, None] and not self._pending
 
     @property
     def done(self) -> bool:
@@ -128,6 +211,8 @@ class Child:
 
     async def until(self, ready: Callable[[], bool], seconds: float) -> bool:
         """Wait until `ready()` (True) or `seconds` pass (False)."""
+        if ready():
+            return True
         expired = False
 
         def expire() -> None:
@@ -155,24 +240,28 @@ class Child:
 
     def close(self) -> None:
         """Stop reading; close the pipes. The exit stays watched until the child is reaped."""
-        for fd in list(self._pipes):
-            self._close_pipe(fd)
+        for index in (0, 1):
+            self._close_pipe(index)
         for pending in self._pending:
             pending.cancel()
         self._pending.clear()
-        if self.returncode is not None:
+        if self.returncode is None:
+            self._watch_exit()  # if never started: it is reaped all the same
+        else:
             self._close_pidfd()
 
     # -- exit -------------------------------------------------------------------------
 
-    def _watch_exit(self) -> int | None:
+    def _watch_exit(self) -> None:
+        if self._exit_watched:
+            return
+        self._exit_watched = True
         try:
-            pidfd = os.pidfd_open(self.pid)
+            self._pidfd = os.pidfd_open(self.pid)
         except (AttributeError, OSError):  # no pidfd (not Linux, or Linux < 5.3): a thread waits
             threading.Thread(target=self._wait_in_thread, daemon=True).start()
-            return None
-        self.loop.add_reader(pidfd, self._exited)
-        return pidfd
+            return
+        self.loop.add_reader(self._pidfd, self._exited)
 
     def _wait_in_thread(self) -> None:
         with contextlib.suppress(OSError):  # reaped elsewhere: poll() sees it
@@ -195,59 +284,76 @@ class Child:
 
     # -- pipes ------------------------------------------------------------------------
 
-    def _readable(self, fd: int) -> None:
+    def _readable(self, index: int) -> None:
+        fd = self._fds[index]
+        if fd is None:
+            return
         try:
             chunk = os.read(fd, _CHUNK)
         except BlockingIOError:
             return
         except OSError:
             chunk = b""
-        stream, splitter = self._pipes[fd]  # a closed pipe's reader is already removed
-        if chunk:
-            lines = splitter.feed(chunk)
-        else:
-            lines = splitter.end()
-            self._close_pipe(fd)
-        if lines:
-            self._deliver(fd, stream, lines)
+        if not chunk:
+            self._close_pipe(index)
+        self._take(index, chunk)
         if not chunk:
             self.notify()
 
-    def _deliver(self, fd: int, stream: Stream, lines: list[str]) -> None:
+    def _take(self, index: int, chunk: bytes) -> None:
+        """Split a chunk (b"" = EOF: the last fragment) and hand its lines to the sink."""
+        splitter = self._splitters[index]
+        lines = splitter.feed(chunk) if chunk else splitter.end()
+        if not lines:
+            return
         try:
-            waiting = self.sink(stream, lines)
+            waiting = self.sink(self._streams[index], lines)
         except Exception as exc:
-            self._fail(fd, exc)
+            self._fail(index, exc)
             return
         if waiting is None:
             return
         pending = asyncio.ensure_future(waiting)
         self._pending.add(pending)
-        if fd in self._pipes:
-            self.loop.remove_reader(fd)  # paused until the sink has taken this chunk
-        pending.add_done_callback(functools.partial(self._delivered, fd))
+        self._paused.add(index)  # until the sink has taken this chunk
+        self._unwatch(index)
+        pending.add_done_callback(functools.partial(self._delivered, index))
 
-    def _delivered(self, fd: int, pending: asyncio.Future[None]) -> None:
+    def _delivered(self, index: int, pending: asyncio.Future[None]) -> None:
         self._pending.discard(pending)
         if pending.cancelled():
             return
         error = pending.exception()
         if error is not None:
-            self._fail(fd, error)
+            self._fail(index, error)
             return
-        if fd in self._pipes:
-            self.loop.add_reader(fd, self._readable, fd)
+        self._paused.discard(index)
+        self._resume(index)
         self.notify()
 
-    def _fail(self, fd: int, error: BaseException) -> None:
+    def _fail(self, index: int, error: BaseException) -> None:
         """The sink failed: that pipe is read no more and the run ends with the error."""
         if self.error is None:
             self.error = error
-        if fd in self._pipes:
-            self._close_pipe(fd)
+        self._close_pipe(index)
         self.notify()
 
-    def _close_pipe(self, fd: int) -> None:
-        del self._pipes[fd]
-        self.loop.remove_reader(fd)
-        os.close(fd)
+    def _resume(self, index: int) -> None:
+        fd = self._fds[index]
+        if not self._running or fd is None or index in self._paused or index in self._watched:
+            return
+        self._watched.add(index)
+        self.loop.add_reader(fd, self._readable, index)
+
+    def _unwatch(self, index: int) -> None:
+        fd = self._fds[index]
+        if index in self._watched and fd is not None:
+            self._watched.discard(index)
+            self.loop.remove_reader(fd)
+
+    def _close_pipe(self, index: int) -> None:
+        fd = self._fds[index]
+        if fd is not None:
+            self._unwatch(index)
+            self._fds[index] = None
+            os.close(fd)

@@ -12,6 +12,7 @@ import asyncio
 import functools
 import signal as signals
 import subprocess
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -19,9 +20,11 @@ from datetime import timedelta
 from pathlib import Path
 
 from husky.config.parse import format_duration
-from husky.executor.child import Child, LineSink, Spawned, spawn
+from husky.executor.child import Child, LineSink, Started, spawn
 from husky.executor.groups import signal_group
 from husky.models import Stream
+
+WATCH_IN_THREAD = 0.010  # seconds a spawning thread watches its child before the loop does
 
 
 @dataclass(frozen=True)
@@ -89,7 +92,7 @@ async def run_process(
     timeout: float,  # noqa: ASYNC109 - the child's time limit, enforced on the group
     cancel: Cancel | None = None,
     grace: float = 10.0,
-    on_spawn: Callable[[int], Awaitable[None]] | None = None,
+    on_spawn: Callable[[int, float], Awaitable[None]] | None = None,
     stream_names: tuple[Stream, Stream] = (Stream.STDOUT, Stream.STDERR),
     executable: str | None = None,
     spawn_in: Executor | None = None,
@@ -100,10 +103,14 @@ async def run_process(
     A spawn failure is reported in the result, never raised. An exception from `sink` or
     `on_spawn` (or cancellation of this coroutine) kills the group the same way, then propagates.
 
+    `on_spawn(pid, age)` is awaited once the child runs, before any of its lines reach `sink`;
+    `age` is how many seconds ago it was spawned.
+
     `spawn_in`: threads to start the child in. Popen waits (without the GIL) until the vfork
     child has exec'd; on a busy machine that wait, not Python, is most of a spawn, so in a
-    thread it neither stalls the event loop nor keeps other spawns waiting. None: on the
-    loop's thread.
+    thread it neither stalls the event loop nor keeps other spawns waiting. The thread then
+    watches the child for up to WATCH_IN_THREAD: a job that ends by then costs the loop no
+    descriptor. (Cancellation is seen once it lets go.) None: all on the loop's thread.
     """
     loop = asyncio.get_running_loop()
     started = loop.time()
@@ -128,17 +135,20 @@ async def run_process(
         if spawn_in is None:
             spawned = spawn(argv, executable, cwd, env)
         else:
-            spawned = await _spawn_in_thread(loop, spawn_in, argv, executable, cwd, env)
+            watch = min(WATCH_IN_THREAD, timeout)
+            spawned = await _spawn_in_thread(loop, spawn_in, argv, executable, cwd, env, watch)
     except (OSError, ValueError, subprocess.SubprocessError) as exc:
         return result(-1, spawn_error=f"could not start: {exc}")
     child = Child(loop, spawned, sink, stream_names)
-    started = loop.time()
+    age = max(time.monotonic() - spawned.at, 0.0)
+    started = loop.time() - age  # the loop's clock is the monotonic one
     if cancel is not None:
         cancel.subscribe(child.notify)
     timed_out = cancelled = finished = False
     try:
         if on_spawn is not None:
-            await on_spawn(child.pid)
+            await on_spawn(child.pid, age)
+        child.start()
 
         def settled() -> bool:
             return child.done or child.error is not None or (cancel is not None and cancel.is_set())
@@ -173,8 +183,9 @@ async def _spawn_in_thread(
     executable: str | None,
     cwd: Path,
     env: Mapping[str, str],
-) -> Spawned:
-    future = loop.run_in_executor(threads, spawn, argv, executable, cwd, env)
+    watch: float,
+) -> Started:
+    future = loop.run_in_executor(threads, spawn, argv, executable, cwd, env, watch)
     try:
         return await asyncio.shield(future)
     except asyncio.CancelledError:  # the thread goes on: kill what it starts, reap it later
@@ -182,9 +193,10 @@ async def _spawn_in_thread(
         raise
 
 
-def _abandon(loop: asyncio.AbstractEventLoop, future: asyncio.Future[Spawned]) -> None:
+def _abandon(loop: asyncio.AbstractEventLoop, future: asyncio.Future[Started]) -> None:
     if future.cancelled() or future.exception() is not None:
         return
     child = Child(loop, future.result(), lambda _stream, _lines: None, (Stream.STDOUT,) * 2)
-    signal_group(child.pid, signals.SIGKILL)
+    if child.returncode is None:
+        signal_group(child.pid, signals.SIGKILL)
     child.close()

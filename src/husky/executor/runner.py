@@ -15,6 +15,7 @@ import os
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -291,8 +292,8 @@ class Executor:
     async def _main(self, active: ActiveRun, capture: OutputCapture) -> ProcessResult:
         run_id = active.run.id
 
-        async def on_spawn(pid: int) -> None:
-            started = self.clock.now()
+        async def on_spawn(pid: int, age: float) -> None:
+            started = self.clock.now() - timedelta(seconds=age)  # when it was spawned
             # Not awaited here: the write is queued in order before any log line and
             # awaited once the slot is given back, so reading the pipes starts at once.
             active.marked = self.store.queue_running(run_id, started, pid)
@@ -316,7 +317,7 @@ class Executor:
         sink: LineSink,
         limit_s: float,
         streams: tuple[Stream, Stream],
-        on_spawn: Callable[[int], Awaitable[None]] | None = None,
+        on_spawn: Callable[[int, float], Awaitable[None]] | None = None,
     ) -> ProcessResult:
         cwd = self.working_dir(active.job)
         how = launch(command, self.settings.shell, self.environment(active.env), cwd)
