@@ -173,3 +173,24 @@ def test_dispatch_many_inserts_the_accepted_rows_together_and_reports_each_refus
         assert rows[second.id].trigger is Trigger.SCHEDULE
 
     scenario(write_config, tmp_path, body)
+
+
+def test_runs_whose_rows_land_after_the_stop_began_end_skipped(
+    write_config: WriteConfig, tmp_path: Path
+) -> None:
+    """A fire's rows may still be in the writer when the daemon begins to stop: those runs
+    must not start, and the drain waits for them too."""
+
+    async def body(dispatcher: Dispatcher, store: SQLiteStore, paused: set[str]) -> None:
+        inserting = asyncio.ensure_future(dispatcher.dispatch(request("tick", scheduled=True)))
+        await asyncio.sleep(0)  # admitted; its row is being inserted
+        dispatcher.executor.stop_accepting()
+        run = await inserting
+        assert run is not None
+        assert await dispatcher.executor.drain(10) == []
+        final = await store.get_run(run.id)
+        assert final is not None and final.status is RunStatus.SKIPPED
+        assert final.status_reason == "daemon stopped before it started"
+        assert final.started_at is None
+
+    scenario(write_config, tmp_path, body)

@@ -11,6 +11,7 @@ so the user sees the shell's own `not found` and exit code 127, as before.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shlex
@@ -57,20 +58,27 @@ def launch(command: str, shell: str, env: Mapping[str, str], cwd: Path) -> Launc
     job's directory without symlinks (what dash and bash set when the inherited PWD, the
     daemon's, is not where they run).
     """
-    argv = plain_words(command)
-    if argv is not None:
-        program = find_program(argv[0], env.get("PATH"))
+    words = _plain_words(command)
+    if words is not None:
+        program = find_program(words[0], env.get("PATH"))
         if program is not None:
-            return Launch(argv, {**env, "PWD": os.path.realpath(cwd)}, program)
+            return Launch(list(words), {**env, "PWD": os.path.realpath(cwd)}, program)
     return Launch([shell, "-c", command], env)
 
 
 def plain_words(command: str) -> list[str] | None:
     """The words of `command` if it has no shell syntax and does not start with a word the
     shell handles itself; None when only a shell can run it."""
+    words = _plain_words(command)
+    return None if words is None else list(words)
+
+
+@functools.lru_cache(maxsize=4096)
+def _plain_words(command: str) -> tuple[str, ...] | None:
+    """`plain_words`, remembered: a job's command is the same text run after run."""
     if not _PLAIN.fullmatch(command):
         return None
-    words = shlex.split(command)
+    words = tuple(shlex.split(command))
     if not words or words[0] in SHELL_WORDS:
         return None
     return words

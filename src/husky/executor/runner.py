@@ -9,7 +9,6 @@ committed before its terminal status (the store's FIFO writer guarantees the ord
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -61,6 +60,7 @@ class Executor:
         self.on_complete: Completion | None = None
         self.on_finalised: Callable[[Run], None] | None = None  # the audit log
         self.background = Background()
+        self.accepting = True
         self._global_slots = Slots(settings.max_concurrent_jobs)
         self._pool_slots = Slots(settings.pool_size)
         # Children are started in threads (see run_process): one per run that may be starting
@@ -100,6 +100,8 @@ class Executor:
             )
             self.active[run.id] = active
             self._by_job.setdefault(job.name, {})[run.id] = active
+            if not self.accepting:  # the daemon began to stop while the rows were inserted
+                self._stop_waiting(active)
             active.task = asyncio.create_task(self._execute(active), name=f"run-{run.id}")
         return runs
 
@@ -297,7 +299,7 @@ class Executor:
             # Not awaited here: the write is queued in order before any log line and
             # awaited once the slot is given back, so reading the pipes starts at once.
             active.marked = self.store.queue_running(run_id, started, pid)
-            active.run = replace(active.run, status=RunStatus.RUNNING, started_at=started, pgid=pid)
+            active.run = active.run.running(started, pid)
             self.announce(active.run)
 
         sink = self._sink(active, capture if capture.wanted else None)
@@ -361,15 +363,7 @@ class Executor:
     async def _finish(self, active: ActiveRun, result: RunResult) -> Run:
         run_id = active.run.id
         await self.store.finish_run(run_id, result, job_name=active.job.name)
-        final = replace(
-            active.run,
-            status=result.status,
-            status_reason=result.status_reason,
-            finished_at=result.finished_at,
-            exit_code=result.exit_code,
-            hc_status=result.hc_status,
-            pgid=None,
-        )
+        final = active.run.finished(result)
         active.run = final
         self.announce(final)
         if self.on_finalised is not None:
@@ -380,22 +374,30 @@ class Executor:
     # -- shutdown ---------------------------------------------------------------------
 
     def stop_accepting(self) -> None:
-        """Runs still waiting for a slot end SKIPPED instead of starting (recovery.md §5)."""
+        """Runs still waiting for a slot end SKIPPED instead of starting (recovery.md §5),
+        and so do runs whose rows were being inserted meanwhile."""
+        self.accepting = False
         for active in self.active.values():
             if not active.executing:
-                active.stopped = True
-                active.cancel.set()
-                if active.waiting is not None:
-                    active.waiting.cancel()
+                self._stop_waiting(active)
+
+    def _stop_waiting(self, active: ActiveRun) -> None:
+        active.stopped = True
+        active.cancel.set()
+        if active.waiting is not None:
+            active.waiting.cancel()
 
     def close(self) -> None:
         """Let the spawn threads go (after the runs have drained)."""
         self._spawners.shutdown(wait=False)
 
     async def drain(self, seconds: float) -> list[ActiveRun]:
-        """Wait up to `seconds` for every active run; return those still executing."""
-        tasks = [a.task for a in self.active.values() if a.task is not None]
-        if tasks:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait(tasks, timeout=seconds)
+        """Wait up to `seconds` for every active run (those that appear meanwhile too);
+        return those still executing."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        while tasks := [a.task for a in self.active.values() if a.task is not None]:
+            _, pending = await asyncio.wait(tasks, timeout=max(deadline - loop.time(), 0))
+            if pending:
+                break
         return list(self.active.values())

@@ -252,6 +252,8 @@ class Dispatcher:
             if not cycle.takes_part(name)
             and (downstream.frequency.upstream == job.name or name in cycle.waiting)
         ]
+        if not candidates:
+            return
         cycle.expected.update(name for name, _ in candidates)
         reqs = [
             Request(

@@ -27,9 +27,8 @@ import threading
 from asyncio import AbstractEventLoop, Future
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from itertools import chain
-from typing import Any
+from typing import Any, NamedTuple
 
 from husky.errors import StoreError
 from husky.store.sqlite_rows import INSERT_LOG, LogRow
@@ -39,8 +38,7 @@ logger = logging.getLogger("husky.store")
 WriteFn = Callable[[sqlite3.Connection], Any]
 
 
-@dataclass(frozen=True, slots=True)
-class _Call:
+class _Call(NamedTuple):
     """One operation: `fn` runs inside a write transaction; None = a barrier."""
 
     fn: WriteFn | None
@@ -82,7 +80,8 @@ class SQLiteWriter:
         self.log_rows = 0
         self._conn = conn
         self._queue: deque[_Item] = deque()
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()  # producers take it directly: no Condition wrapper
+        self._cond = threading.Condition(self._lock)
         self._backlog = 0
         self._waiters: list[tuple[AbstractEventLoop, Future[Any]]] = []
         self._log_error: StoreError | None = None
@@ -104,15 +103,16 @@ class SQLiteWriter:
         `fn` may run twice: when another write of its group fails, the group is replayed.
         It must only touch the database."""
         future: Future[Any] = loop.create_future()
-        with self._cond:
+        with self._lock:
             self._check_open()
             self._queue.append(_Call(fn, loop, future))
-        self._wake(loop)
+        if not self._wake_soon:
+            self._wake(loop)
         return future
 
     def put_logs(self, rows: list[LogRow], loop: AbstractEventLoop) -> Future[Any] | None:
         """Queue log rows; returns a future to await when the backlog is over its bound."""
-        with self._cond:
+        with self._lock:
             self._check_open()
             self._queue.append(rows)
             self._backlog += len(rows)
