@@ -11,9 +11,16 @@ from pathlib import Path
 
 import pytest
 
+from husky.clock import SystemClock
+from husky.config.load import load_config
+from husky.events import EventBus
 from husky.executor.command import find_program, launch, plain_words
 from husky.executor.process import run_process
-from husky.models import Stream
+from husky.executor.runner import Executor, ExecutorSettings
+from husky.models import Run, RunStatus, Stream, Trigger
+from husky.scheduler.cycle import Request
+from husky.store.sqlite import SQLiteStore
+from tests.conftest import WriteConfig
 
 SHELL = "/bin/sh"
 PATH = os.environ.get("PATH", "/usr/bin:/bin")
@@ -178,3 +185,70 @@ def test_direct_exec_matches_the_shell(tmp_path: Path, command: str, direct: boo
         assert f"PWD={os.path.realpath(tmp_path)}" in lines[Stream.STDOUT]
     else:
         assert lines == shell_lines
+
+
+# --- through the executor ------------------------------------------------------------------
+
+
+def run_job(tmp_path: Path, write_config: WriteConfig, command: str) -> tuple[Run, list[str]]:
+    """One run of a job whose PATH starts with `tmp_path/bin`, through a real Executor."""
+    bin_dir = tmp_path / "bin"
+    config = load_config(
+        write_config(
+            f"""
+            version: "1"
+            jobs:
+              job:
+                description: d
+                frequency: manual
+                command: "{command}"
+                env:
+                  PATH: "{bin_dir}:{PATH}"
+            """
+        )
+    )
+    job = config.jobs["job"]
+
+    async def main() -> tuple[Run, list[str]]:
+        store = await SQLiteStore.open(tmp_path / "husky.db")
+        clock = SystemClock()
+        executor = Executor(store, EventBus(), clock, ExecutorSettings(working_dir=tmp_path))
+        try:
+            new = Request("job", Trigger.MANUAL, "cli", None).new_run(clock.now())
+            run = await executor.submit(job, new)
+            await executor.drain(20)
+            final = await store.get_run(run.id)
+            assert final is not None
+            return final, [line.line for line in await store.get_logs(run.id)]
+        finally:
+            executor.close()
+            await store.close()
+
+    return asyncio.run(main())
+
+
+def test_a_script_without_shebang_still_runs_through_the_shell(
+    tmp_path: Path, write_config: WriteConfig
+) -> None:
+    """Exec'ing it fails (ENOEXEC); the shell runs such a file itself, so the run falls
+    back to the shell and ends as it always did."""
+    (tmp_path / "bin").mkdir()
+    script = tmp_path / "bin" / "noshebang"
+    script.write_text('echo "ran with $1"\nexit 5\n')
+    script.chmod(0o755)
+    assert launch("noshebang x", SHELL, {"PATH": f"{tmp_path / 'bin'}:{PATH}"}, tmp_path).direct
+    final, lines = run_job(tmp_path, write_config, "noshebang x")
+    assert (final.status, final.exit_code, final.status_reason) == (
+        RunStatus.FAILED,
+        5,
+        "exit code 5",
+    )
+    assert lines == ["ran with x"]
+
+
+def test_a_direct_run_records_the_same_as_before(tmp_path: Path, write_config: WriteConfig) -> None:
+    (tmp_path / "bin").mkdir()
+    final, lines = run_job(tmp_path, write_config, "ls -d /")
+    assert (final.status, final.exit_code) == (RunStatus.SUCCESS, 0)
+    assert final.started_at is not None and final.created_at <= final.started_at
+    assert final.pgid is None and lines == ["/"]

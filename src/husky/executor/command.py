@@ -63,6 +63,12 @@ def launch(command: str, shell: str, env: Mapping[str, str], cwd: Path) -> Launc
         program = find_program(words[0], env.get("PATH"))
         if program is not None:
             return Launch(list(words), {**env, "PWD": os.path.realpath(cwd)}, program)
+    return shell_launch(command, shell, env)
+
+
+def shell_launch(command: str, shell: str, env: Mapping[str, str]) -> Launch:
+    """`<shell> -c <command>`: always right, and what a direct exec falls back to when the
+    program will not exec (a script without "#!", which the shell runs itself)."""
     return Launch([shell, "-c", command], env)
 
 

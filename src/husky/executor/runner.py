@@ -24,7 +24,7 @@ from husky.config.effective import Job
 from husky.events import EventBus, LogsAppended, RunChanged, SlaBreached
 from husky.executor.active import CANCELLED_REASON, ActiveRun, Submission
 from husky.executor.child import LineSink
-from husky.executor.command import launch
+from husky.executor.command import launch, shell_launch
 from husky.executor.limits import Slots
 from husky.executor.outputs import OutputCapture
 from husky.executor.process import ProcessResult, run_process
@@ -322,20 +322,27 @@ class Executor:
         on_spawn: Callable[[int, float], Awaitable[None]] | None = None,
     ) -> ProcessResult:
         cwd = self.working_dir(active.job)
-        how = launch(command, self.settings.shell, self.environment(active.env), cwd)
-        return await run_process(
-            how.argv,
-            executable=how.executable,
-            cwd=cwd,
-            env=how.env,
-            sink=sink,
-            timeout=limit_s,
-            cancel=active.cancel,
-            grace=self.settings.kill_grace,
-            on_spawn=on_spawn,
-            stream_names=streams,
-            spawn_in=self._spawners,
-        )
+        env = self.environment(active.env)
+        how = launch(command, self.settings.shell, env, cwd)
+        while True:
+            result = await run_process(
+                how.argv,
+                executable=how.executable,
+                cwd=cwd,
+                env=how.env,
+                sink=sink,
+                timeout=limit_s,
+                cancel=active.cancel,
+                grace=self.settings.kill_grace,
+                on_spawn=on_spawn,
+                stream_names=streams,
+                spawn_in=self._spawners,
+            )
+            if result.spawn_error is None or not how.direct:
+                return result
+            # The program would not exec (a script without "#!", say): the shell copes
+            # with that itself, as it always did, or reports it as before.
+            how = shell_launch(command, self.settings.shell, env)
 
     def working_dir(self, job: Job) -> Path:
         """I14: the job's `working_dir` against the configured base (husky.yaml's directory)."""
