@@ -14,7 +14,7 @@ import pytest
 from husky.clock import SystemClock
 from husky.config.load import load_config
 from husky.events import EventBus
-from husky.executor.command import find_program, launch, plain_words
+from husky.executor.command import Launcher, find_program, launch, plain_words
 from husky.executor.process import run_process
 from husky.executor.runner import Executor, ExecutorSettings
 from husky.models import Run, RunStatus, Stream, Trigger
@@ -252,3 +252,26 @@ def test_a_direct_run_records_the_same_as_before(tmp_path: Path, write_config: W
     assert (final.status, final.exit_code) == (RunStatus.SUCCESS, 0)
     assert final.started_at is not None and final.created_at <= final.started_at
     assert final.pgid is None and lines == ["/"]
+
+
+def test_launcher_merges_the_environment_and_resolves_the_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HUSKY_T_DAEMON", "daemon")
+    monkeypatch.setenv("HUSKY_T_KEPT", "daemon")
+    launcher = Launcher(SHELL, {"HUSKY_T_GLOBAL": "global", "HUSKY_T_KEPT": ""}, tmp_path)
+    env = launcher.environment({"HUSKY_T_GLOBAL": "job", "HUSKY_T_EMPTY": ""})
+    assert env["HUSKY_T_DAEMON"] == "daemon"
+    assert env["HUSKY_T_KEPT"] == "daemon"  # an empty value never overrides
+    assert env["HUSKY_T_GLOBAL"] == "job"
+    assert "HUSKY_T_EMPTY" not in env
+    assert launcher.working_dir("") == tmp_path
+    assert launcher.working_dir("sub") == tmp_path / "sub"
+    monkeypatch.setenv("HUSKY_T_DAEMON", "changed")
+    assert launcher.environment({})["HUSKY_T_DAEMON"] == "daemon"  # merged once...
+    launcher.refresh()
+    assert launcher.environment({})["HUSKY_T_DAEMON"] == "changed"  # ...until a reload
+    how, cwd = launcher.launch("sleep 0", "", {"PATH": PATH})
+    assert cwd == tmp_path and how.direct
+    assert how.fallback is not None and how.fallback.argv == [SHELL, "-c", "sleep 0"]
+    assert how.fallback.fallback is None

@@ -44,6 +44,7 @@ class Launch:
     argv: list[str]
     env: Mapping[str, str]
     executable: str | None = None
+    fallback: Launch | None = None  # the shell's way, should the direct exec not start
 
     @property
     def direct(self) -> bool:
@@ -56,20 +57,51 @@ def launch(command: str, shell: str, env: Mapping[str, str], cwd: Path) -> Launc
 
     Exec'd directly, the program also gets what the shell would have exported: PWD, the
     job's directory without symlinks (what dash and bash set when the inherited PWD, the
-    daemon's, is not where they run).
+    daemon's, is not where they run). Should that exec fail (a script without "#!", which
+    the shell runs itself), `fallback` is the shell's way.
     """
+    via_shell = Launch([shell, "-c", command], env)
     words = _plain_words(command)
     if words is not None:
         program = find_program(words[0], env.get("PATH"))
         if program is not None:
-            return Launch(list(words), {**env, "PWD": os.path.realpath(cwd)}, program)
-    return shell_launch(command, shell, env)
+            pwd = os.path.realpath(cwd)
+            return Launch(list(words), {**env, "PWD": pwd}, program, via_shell)
+    return via_shell
 
 
-def shell_launch(command: str, shell: str, env: Mapping[str, str]) -> Launch:
-    """`<shell> -c <command>`: always right, and what a direct exec falls back to when the
-    program will not exec (a script without "#!", which the shell runs itself)."""
-    return Launch([shell, "-c", command], env)
+class Launcher:
+    """What a job's processes start with: the shell, the working directory (I14) and the
+    environment: daemon ← `executor.global_env` ← job `env`, empty values never override."""
+
+    def __init__(self, shell: str, global_env: Mapping[str, str], working_dir: Path) -> None:
+        self.shell = shell
+        self.global_env = global_env
+        self.base_dir = working_dir
+        self._base_env: dict[str, str] | None = None
+
+    def launch(self, command: str, job_dir: str, job_env: Mapping[str, str]) -> tuple[Launch, Path]:
+        """How to start `command` for a job with this `working_dir` and `env`, and where."""
+        cwd = self.working_dir(job_dir)
+        return launch(command, self.shell, self.environment(job_env), cwd), cwd
+
+    def working_dir(self, job_dir: str) -> Path:
+        """The job's `working_dir` against the configured base (husky.yaml's directory)."""
+        return self.base_dir / job_dir if job_dir else self.base_dir
+
+    def environment(self, job_env: Mapping[str, str]) -> dict[str, str]:
+        """The daemon's and `global_env` are merged once: `.env` is applied before the
+        executor exists (`refresh` after a reload)."""
+        if self._base_env is None:
+            base = dict(os.environ)
+            base.update({k: v for k, v in self.global_env.items() if v})
+            self._base_env = base
+        overrides = {k: v for k, v in job_env.items() if v}
+        return {**self._base_env, **overrides} if overrides else self._base_env
+
+    def refresh(self) -> None:
+        """Forget the merged base environment (a reload may have read new `.env` keys)."""
+        self._base_env = None
 
 
 def plain_words(command: str) -> list[str] | None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -24,7 +23,7 @@ from husky.config.effective import Job
 from husky.events import EventBus, LogsAppended, RunChanged, SlaBreached
 from husky.executor.active import CANCELLED_REASON, ActiveRun, Submission
 from husky.executor.child import LineSink
-from husky.executor.command import launch, shell_launch
+from husky.executor.command import Launcher
 from husky.executor.limits import Slots
 from husky.executor.outputs import OutputCapture
 from husky.executor.process import ProcessResult, run_process
@@ -56,7 +55,7 @@ class Executor:
         self.settings = settings
         self.active: dict[int, ActiveRun] = {}
         self._by_job: dict[str, dict[int, ActiveRun]] = {}
-        self._base_env: dict[str, str] | None = None
+        self.launcher = Launcher(settings.shell, settings.global_env, settings.working_dir)
         self.on_complete: Completion | None = None
         self.on_finalised: Callable[[Run], None] | None = None  # the audit log
         self.background = Background()
@@ -321,9 +320,7 @@ class Executor:
         streams: tuple[Stream, Stream],
         on_spawn: Callable[[int, float], Awaitable[None]] | None = None,
     ) -> ProcessResult:
-        cwd = self.working_dir(active.job)
-        env = self.environment(active.env)
-        how = launch(command, self.settings.shell, env, cwd)
+        how, cwd = self.launcher.launch(command, active.job.working_dir, active.env)
         while True:
             result = await run_process(
                 how.argv,
@@ -338,34 +335,15 @@ class Executor:
                 stream_names=streams,
                 spawn_in=self._spawners,
             )
-            if result.spawn_error is None or not how.direct:
+            if result.spawn_error is None or how.fallback is None:
                 return result
             # The program would not exec (a script without "#!", say): the shell copes
             # with that itself, as it always did, or reports it as before.
-            how = shell_launch(command, self.settings.shell, env)
-
-    def working_dir(self, job: Job) -> Path:
-        """I14: the job's `working_dir` against the configured base (husky.yaml's directory)."""
-        return (
-            self.settings.working_dir / job.working_dir
-            if job.working_dir
-            else self.settings.working_dir
-        )
+            how = how.fallback
 
     def refresh_environment(self) -> None:
         """Forget the merged base environment (a reload may have read new `.env` keys)."""
-        self._base_env = None
-
-    def environment(self, job_env: Mapping[str, str]) -> dict[str, str]:
-        """Daemon environment ← `executor.global_env` ← job `env`; empty values never override.
-
-        The first two are merged once: `.env` is applied before the executor exists."""
-        if self._base_env is None:
-            base = dict(os.environ)
-            base.update({k: v for k, v in self.settings.global_env.items() if v})
-            self._base_env = base
-        overrides = {k: v for k, v in job_env.items() if v}
-        return {**self._base_env, **overrides} if overrides else self._base_env
+        self.launcher.refresh()
 
     async def _finish(self, active: ActiveRun, result: RunResult) -> Run:
         run_id = active.run.id

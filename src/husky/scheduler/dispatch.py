@@ -26,7 +26,7 @@ from husky.clock import Clock
 from husky.config.effective import HuskyConfig, Job
 from husky.errors import DaemonError
 from husky.executor.active import Submission
-from husky.executor.outputs import references, render
+from husky.executor.outputs import references_in, render
 from husky.executor.runner import Executor
 from husky.models import Run, RunResult, RunStatus, Trigger
 from husky.scheduler.cycle import Admitted, Cycle, Refused, Request, retry_delay
@@ -200,8 +200,7 @@ class Dispatcher:
     async def render(self, job: Job, cycle_id: str) -> tuple[str, dict[str, str]]:
         """`{{ outputs.job.var }}` in command and env from this cycle, else (I5) from the
         latest successful run that captured it; KeyError names a value found nowhere."""
-        texts = [job.command, *job.env.values()]
-        refs = list(dict.fromkeys(ref for text in texts for ref in references(text)))
+        refs = references_in((job.command, *job.env.values()))
         if not refs:
             return job.command, dict(job.env)
         values: dict[tuple[str, str], str] = {}
