@@ -129,8 +129,6 @@ class Executor:
         try:
             try:
                 result = await self._wait_and_run(active)
-                if active.marked is not None:  # committed long ago (FIFO): surfaces an error
-                    await active.marked
             except Exception:
                 log.exception("run %d of %s failed inside husky", active.run.id, active.job.name)
                 result = RunResult(
@@ -296,7 +294,7 @@ class Executor:
         async def on_spawn(pid: int, age: float) -> None:
             started = self.clock.now() - timedelta(seconds=age)  # when it was spawned
             # Not awaited here: the write is queued in order before any log line and
-            # awaited once the slot is given back, so reading the pipes starts at once.
+            # checked once the finish is written, so reading the pipes starts at once.
             active.marked = self.store.queue_running(run_id, started, pid)
             active.run = active.run.running(started, pid)
             self.announce(active.run)
@@ -348,6 +346,11 @@ class Executor:
     async def _finish(self, active: ActiveRun, result: RunResult) -> Run:
         run_id = active.run.id
         await self.store.finish_run(run_id, result, job_name=active.job.name)
+        if active.marked is not None:  # queued before the finish, so settled by now
+            try:
+                await active.marked
+            except Exception:
+                log.exception("run %d of %s: recording its start failed", run_id, active.job.name)
         final = active.run.finished(result)
         active.run = final
         self.announce(final)
