@@ -542,3 +542,30 @@ def test_a_timeout_shorter_than_the_threads_watch_still_kills() -> None:
     r = threaded(["/bin/sh", "-c", "sleep 1000 & sleep 1000"], timeout=0.005)
     assert r.result.timed_out and r.result.exit_code == -1
     wait_group_gone(r.spawned[0])
+
+
+def test_on_spawn_failing_after_a_thread_spawn_takes_the_group_down_promptly() -> None:
+    pids: list[int] = []
+
+    async def main() -> None:
+        async def on_spawn(pid: int, _age: float) -> None:
+            pids.append(pid)
+            raise RuntimeError("store is down")
+
+        with ThreadPoolExecutor(1) as threads:
+            await run_process(
+                ["/bin/sh", "-c", "sleep 1000 & sleep 1000"],
+                cwd=Path.cwd(),
+                env=PATH_ENV,
+                sink=lambda _s, _l: None,
+                timeout=30,
+                grace=0.5,
+                on_spawn=on_spawn,
+                spawn_in=threads,
+            )
+
+    start = time.monotonic()
+    with pytest.raises(RuntimeError, match="store is down"):
+        asyncio.run(main())
+    assert time.monotonic() - start < 2.5  # not REAP + DRAIN (3 s) waited out in vain
+    wait_group_gone(pids[0])

@@ -73,7 +73,10 @@ class Started:
                         self.returncode = self.proc.poll()
                         continue
                     index = self.fds.index(fd)
-                    chunk = os.read(fd, _CHUNK)
+                    try:
+                        chunk = os.read(fd, _CHUNK)
+                    except OSError:
+                        chunk = b""  # as the loop's reader does: the pipe is done
                     self.early.append((index, chunk))
                     buffered += len(chunk)
                     if not chunk:
@@ -234,6 +237,8 @@ class Child:
 
     async def stop(self, grace: float) -> None:
         """Kill the group (TERM, grace, KILL), wait for the exit, drain what is buffered."""
+        if not self._running:  # on_spawn failed or was cancelled: watch it all the same
+            self.start()
         await kill_group(self.pid, grace)
         await self.until(lambda: self.returncode is not None, REAP)
         await self.until(lambda: self.drained, _DRAIN)

@@ -196,7 +196,8 @@ async def _spawn_in_thread(
 def _abandon(loop: asyncio.AbstractEventLoop, future: asyncio.Future[Started]) -> None:
     if future.cancelled() or future.exception() is not None:
         return
-    child = Child(loop, future.result(), lambda _stream, _lines: None, (Stream.STDOUT,) * 2)
-    if child.returncode is None:
+    started = future.result()
+    child = Child(loop, started, lambda _stream, _lines: None, (Stream.STDOUT,) * 2)
+    if not started.finished:  # running, or gone with something still holding its pipes
         signal_group(child.pid, signals.SIGKILL)
     child.close()

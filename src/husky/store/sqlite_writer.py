@@ -86,7 +86,7 @@ class SQLiteWriter:
         self._waiters: list[tuple[AbstractEventLoop, Future[Any]]] = []
         self._log_error: StoreError | None = None
         self._stopping = False
-        self._wake_soon = False  # a wake-up is scheduled on the event loop
+        self._wake_soon: AbstractEventLoop | None = None  # the loop a wake-up is scheduled on
         self._thread = threading.Thread(target=self._run, name="husky-store-writer", daemon=True)
         self._thread.start()
 
@@ -106,7 +106,7 @@ class SQLiteWriter:
         with self._lock:
             self._check_open()
             self._queue.append(_Call(fn, loop, future))
-        if not self._wake_soon:
+        if self._wake_soon is not loop:
             self._wake(loop)
         return future
 
@@ -137,13 +137,14 @@ class SQLiteWriter:
             raise StoreError("state store is closed")
 
     def _wake(self, loop: AbstractEventLoop) -> None:
-        """Wake the thread after the loop's current callbacks: one wake-up for their writes."""
-        if not self._wake_soon:
-            self._wake_soon = True
+        """Wake the thread after the loop's current callbacks: one wake-up for their writes.
+        (Per loop: a store outlives the loops of tests that drive it with asyncio.run.)"""
+        if self._wake_soon is not loop:
+            self._wake_soon = loop
             loop.call_soon(self._notify)
 
     def _notify(self) -> None:
-        self._wake_soon = False
+        self._wake_soon = None
         with self._cond:
             self._cond.notify()
 
