@@ -84,6 +84,28 @@ class Run:
     pgid: int | None = None
     retry_at: datetime | None = None  # when a RETRYING row's next attempt is due (I12)
 
+    def running(self, started_at: datetime, pgid: int) -> Run:
+        """This row once its process is spawned (what `mark_running` writes)."""
+        return self._copy(status=RunStatus.RUNNING, started_at=started_at, pgid=pgid)
+
+    def finished(self, result: RunResult) -> Run:
+        """This row once `result` is written (what `finish_run` writes)."""
+        return self._copy(
+            status=result.status,
+            status_reason=result.status_reason,
+            finished_at=result.finished_at,
+            exit_code=result.exit_code,
+            hc_status=result.hc_status,
+            pgid=None,
+        )
+
+    def _copy(self, **changes: object) -> Run:
+        """`dataclasses.replace` without its generic per-field work (twice per run on the
+        executor's hot path); the public methods above keep the changes typed."""
+        copy = object.__new__(Run)
+        copy.__dict__.update(self.__dict__, **changes)
+        return copy
+
 
 @dataclass(frozen=True)
 class RunResult:

@@ -84,6 +84,32 @@ def test_run_ids_increase(store: SQLiteStore) -> None:
     assert ids == sorted(ids) and len(set(ids)) == 3
 
 
+def test_create_runs_inserts_every_row_in_order(store: SQLiteStore) -> None:
+    news = [new_run("a"), new_run("b", status=RunStatus.SKIPPED, status_reason="x"), new_run("c")]
+    created = run(store.create_runs(news))
+    assert [r.job_name for r in created] == ["a", "b", "c"]
+    assert [r.id for r in created] == sorted(r.id for r in created)
+    assert [r.status for r in created] == [RunStatus.PENDING, RunStatus.SKIPPED, RunStatus.PENDING]
+    for row in created:
+        assert run(store.get_run(row.id)) == row
+    assert run(store.create_runs([])) == []
+
+
+def test_queue_running_is_written_before_what_is_queued_after_it(store: SQLiteStore) -> None:
+    async def scenario() -> Run | None:
+        created = await store.create_run(new_run())
+        marked = store.queue_running(created.id, at(1), 4242)  # queued now, awaited later
+        await store.finish_run(created.id, RunResult(RunStatus.SUCCESS, at(2), 0))
+        await marked
+        return await store.get_run(created.id)
+
+    final = run(scenario())
+    assert final is not None
+    assert final.started_at == at(1)  # the RUNNING write landed...
+    assert final.status is RunStatus.SUCCESS  # ...before the finish, which clears pgid
+    assert final.finished_at == at(2) and final.pgid is None
+
+
 def test_list_runs_newest_first_with_filters_and_paging(store: SQLiteStore) -> None:
     async def scenario() -> list[int]:
         ids = []

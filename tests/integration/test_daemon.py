@@ -12,7 +12,7 @@ import time
 
 import httpx
 
-from husky.executor.process import group_alive
+from husky.executor.groups import group_alive
 from husky.store.sqlite_reader import SQLiteReader
 from tests.integration.daemon_helpers import Project, wait_for
 

@@ -57,6 +57,7 @@ def scenario(write_config: WriteConfig, tmp_path: Path, body: Body) -> None:
             await body(dispatcher, store, paused)
         finally:
             await executor.drain(10)
+            executor.close()
             await store.close()
 
     asyncio.run(main())
@@ -144,5 +145,52 @@ def test_only_idle_cycles_are_forgotten(
         for name in ("a", "b", "c", "d", "e"):
             dispatcher.cycle(name)
         assert list(dispatcher.cycles) == ["busy", "d", "e"]
+
+    scenario(write_config, tmp_path, body)
+
+
+def test_dispatch_many_inserts_the_accepted_rows_together_and_reports_each_refusal(
+    write_config: WriteConfig, tmp_path: Path
+) -> None:
+    async def body(dispatcher: Dispatcher, store: SQLiteStore, paused: set[str]) -> None:
+        commits = store.writer.commits
+        outcomes = await dispatcher.dispatch_many(
+            [request("tick"), request("nightly"), request("tick", scheduled=True)]
+        )
+        first, refused, second = outcomes
+        assert isinstance(refused, Refused)
+        assert str(refused) == 'upstream "tick" has not succeeded'
+        assert refused.run is not None and refused.run.status is RunStatus.SKIPPED
+        assert first is not None and second is not None and not isinstance(first, Refused)
+        assert not isinstance(second, Refused)
+        assert (first.job_name, second.job_name) == ("tick", "tick")
+        assert first.id < second.id  # in request order
+        # The refusal's own row, then one transaction for both accepted rows.
+        assert store.writer.commits - commits == 2
+        await dispatcher.executor.drain(10)
+        rows = {r.id: r for r in await store.list_runs(job_name="tick")}
+        assert rows[first.id].status is RunStatus.SUCCESS
+        assert rows[second.id].trigger is Trigger.SCHEDULE
+
+    scenario(write_config, tmp_path, body)
+
+
+def test_runs_whose_rows_land_after_the_stop_began_end_skipped(
+    write_config: WriteConfig, tmp_path: Path
+) -> None:
+    """A fire's rows may still be in the writer when the daemon begins to stop: those runs
+    must not start, and the drain waits for them too."""
+
+    async def body(dispatcher: Dispatcher, store: SQLiteStore, paused: set[str]) -> None:
+        inserting = asyncio.ensure_future(dispatcher.dispatch(request("tick", scheduled=True)))
+        await asyncio.sleep(0)  # admitted; its row is being inserted
+        dispatcher.executor.stop_accepting()
+        run = await inserting
+        assert run is not None
+        assert await dispatcher.executor.drain(10) == []
+        final = await store.get_run(run.id)
+        assert final is not None and final.status is RunStatus.SKIPPED
+        assert final.status_reason == "daemon stopped before it started"
+        assert final.started_at is None
 
     scenario(write_config, tmp_path, body)

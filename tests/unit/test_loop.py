@@ -3,6 +3,7 @@ stays in bounds, reload recomputes without firing the past. No test sleeps."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 from datetime import UTC, datetime, timedelta
 
@@ -35,7 +36,7 @@ def jobs_of(
     return load_config(write_config("\n".join(lines) + "\n")).jobs
 
 
-async def never(_fire: Fire) -> None:  # the loop's driver is not used here
+async def never(_fires: list[Fire]) -> None:  # the loop's driver is not used here
     raise AssertionError("not driven")
 
 
@@ -155,3 +156,28 @@ def test_reload_recomputes_from_now_and_fires_nothing_from_the_past(
     assert loop.fire_due(clock.now()) == []
     assert loop.next_runs == {"a": utc("2026-05-06T09:00:00"), "c": utc("2026-05-05T09:45:00")}
     assert [job for job, _ in fires_until(clock, loop, "2026-05-05T23:00:00")] == ["c"]
+
+
+def test_the_driver_hands_over_every_job_due_at_one_instant_at_once(
+    write_config: WriteConfig,
+) -> None:
+    """One fire for all the jobs due together: their runs are dispatched as one batch."""
+    clock = ManualClock(utc("2026-05-05T12:00:00.500000"))
+    handed: list[list[str]] = []
+    loop: ScheduleLoop
+
+    async def on_fire(fires: list[Fire]) -> None:
+        handed.append(sorted(f.job for f in fires))
+        loop.stop()
+
+    async def main() -> None:
+        nonlocal loop
+        loop = ScheduleLoop(clock, on_fire, rng=random.Random(7))
+        spec = {name: ("every:1s", None, "UTC") for name in ("a", "b", "c")}
+        loop.load(jobs_of(write_config, spec), clock.now())
+        clock.set(utc("2026-05-05T12:00:01"))
+        await asyncio.wait_for(loop.run(), timeout=10)
+        await loop.background.wait(10)
+
+    asyncio.run(main())
+    assert handed == [["a", "b", "c"]]

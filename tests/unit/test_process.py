@@ -6,20 +6,20 @@ import asyncio
 import os
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from husky.executor.process import (
-    MAX_LINE,
-    ProcessResult,
-    group_alive,
-    kill_group,
-    run_process,
-)
+from husky.executor.child import spawn
+from husky.executor.groups import group_alive, kill_group
+from husky.executor.lines import MAX_LINE
+from husky.executor.process import Cancel, ProcessResult, run_process
 from husky.models import Stream
 
 PATH_ENV = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
@@ -59,10 +59,10 @@ def run(
             lines.setdefault(stream, []).extend(batch)
             batches.append(len(batch))
 
-        async def on_spawn(pid: int) -> None:
+        async def on_spawn(pid: int, _age: float) -> None:
             spawned.append(pid)
 
-        cancel = asyncio.Event()
+        cancel = Cancel()
         if cancel_after is not None:
             asyncio.get_running_loop().call_later(cancel_after, cancel.set)
         result = await run_process(
@@ -253,7 +253,7 @@ def test_sink_error_kills_group_and_propagates() -> None:
         async def sink(stream: Stream, lines: list[str]) -> None:
             raise RuntimeError("store is down")
 
-        async def on_spawn(pid: int) -> None:
+        async def on_spawn(pid: int, _age: float) -> None:
             pids.append(pid)
 
         await run_process(
@@ -349,7 +349,7 @@ def test_task_cancellation_kills_group() -> None:
 
         spawned = asyncio.Event()
 
-        async def on_spawn(pid: int) -> None:
+        async def on_spawn(pid: int, _age: float) -> None:
             pids.append(pid)
             spawned.set()
 
@@ -370,4 +370,202 @@ def test_task_cancellation_kills_group() -> None:
             await task
 
     asyncio.run(main())
+    wait_group_gone(pids[0])
+
+
+# --- spawning in a thread -----------------------------------------------------------------
+
+
+def test_spawn_in_a_thread_gives_the_same_result() -> None:
+    async def main() -> tuple[ProcessResult, list[str], list[int]]:
+        lines: list[str] = []
+        spawned: list[int] = []
+
+        def sink(stream: Stream, batch: list[str]) -> None:
+            lines.extend(f"{stream}:{line}" for line in batch)
+
+        async def on_spawn(pid: int, _age: float) -> None:
+            spawned.append(pid)
+
+        with ThreadPoolExecutor(2) as threads:
+            result = await run_process(
+                ["/bin/sh", "-c", "echo out; echo err >&2; exit 4"],
+                cwd=Path.cwd(),
+                env=PATH_ENV,
+                sink=sink,
+                timeout=10,
+                on_spawn=on_spawn,
+                spawn_in=threads,
+            )
+        return result, lines, spawned
+
+    result, lines, spawned = asyncio.run(main())
+    assert result.exit_code == 4 and result.pid == spawned[0]
+    assert sorted(lines) == ["stderr:err", "stdout:out"]
+
+
+def test_spawn_failure_in_a_thread_is_reported() -> None:
+    async def main() -> ProcessResult:
+        with ThreadPoolExecutor(1) as threads:
+            return await run_process(
+                ["/nonexistent/sh", "-c", "true"],
+                cwd=Path.cwd(),
+                env=PATH_ENV,
+                sink=lambda _s, _l: None,
+                timeout=10,
+                spawn_in=threads,
+            )
+
+    result = asyncio.run(main())
+    assert result.exit_code == -1 and result.pid is None
+    assert result.spawn_error is not None and "/nonexistent/sh" in result.spawn_error
+
+
+class GatedThreads(Executor):
+    """Runs each call in a thread of its own once `gate` is set; keeps the futures."""
+
+    def __init__(self) -> None:
+        self.gate = threading.Event()
+        self.futures: list[Future[Any]] = []
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+
+        def work() -> None:
+            self.gate.wait()
+            try:
+                future.set_result(fn(*args, **kwargs))
+            except BaseException as exc:
+                future.set_exception(exc)
+
+        threading.Thread(target=work).start()
+        self.futures.append(future)
+        return future
+
+
+def test_cancelled_while_the_thread_spawns_the_child_is_killed_and_reaped() -> None:
+    threads = GatedThreads()
+
+    async def main() -> int:
+        task = asyncio.create_task(
+            run_process(
+                ["/bin/sh", "-c", "sleep 1000 & sleep 1000"],
+                cwd=Path.cwd(),
+                env=PATH_ENV,
+                sink=lambda _s, _l: None,
+                timeout=30,
+                spawn_in=threads,
+            )
+        )
+        await asyncio.sleep(0)  # the task runs up to waiting for its spawn
+        assert len(threads.futures) == 1
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        threads.gate.set()  # the spawn happens after its caller gave up
+        spawned = await asyncio.wrap_future(threads.futures[0])
+        proc = spawned.proc
+        deadline = time.monotonic() + 5
+        while proc.returncode is None:  # reaped by the loop's exit watch
+            assert time.monotonic() < deadline, "the abandoned child was never reaped"
+            await asyncio.sleep(0.02)
+        return proc.pid
+
+    pid = asyncio.run(main())
+    wait_group_gone(pid)
+
+
+def threaded(argv: Sequence[str], timeout: float = 10.0) -> Run:
+    """`run` with the child spawned (and briefly watched) in a thread, as the executor does."""
+
+    async def main() -> Run:
+        lines: dict[Stream, list[str]] = {}
+        batches: list[int] = []
+        spawned: list[int] = []
+
+        def sink(stream: Stream, batch: list[str]) -> None:
+            lines.setdefault(stream, []).extend(batch)
+            batches.append(len(batch))
+
+        async def on_spawn(pid: int, age: float) -> None:
+            assert 0 <= age < 5
+            spawned.append(pid)
+
+        with ThreadPoolExecutor(2) as threads:
+            result = await run_process(
+                argv,
+                cwd=Path.cwd(),
+                env=PATH_ENV,
+                sink=sink,
+                timeout=timeout,
+                grace=0.5,
+                on_spawn=on_spawn,
+                spawn_in=threads,
+            )
+        return Run(result, lines, batches, spawned)
+
+    return asyncio.run(main())
+
+
+def test_a_spawning_thread_watches_a_short_child_to_the_end() -> None:
+    started = spawn(
+        ["/bin/sh", "-c", "echo hi; echo err >&2; exit 3"], None, Path.cwd(), PATH_ENV, 5.0
+    )
+    assert started.finished and started.returncode == 3
+    assert started.fds == [None, None]  # read to EOF and closed by the thread
+    out = b"".join(chunk for index, chunk in started.early if index == 0)
+    err = b"".join(chunk for index, chunk in started.early if index == 1)
+    assert (out, err) == (b"hi\n", b"err\n")
+    assert [chunk for _, chunk in started.early].count(b"") == 2  # both EOFs, in order
+
+
+def test_the_loop_takes_over_a_child_the_thread_let_go() -> None:
+    """What the thread read and what the loop reads join up: a line cut across the handover
+    arrives whole, in order, per stream."""
+    r = threaded(
+        ["/bin/sh", "-c", "printf 'early\\npar'; echo e >&2; sleep 0.3; echo tial; echo f >&2"]
+    )
+    assert r.result.exit_code == 0
+    assert r.out == ["early", "partial"]
+    assert r.err == ["e", "f"]
+
+
+def test_output_past_the_threads_buffer_is_all_delivered_in_order() -> None:
+    n = 200_000
+    r = threaded(["/bin/sh", "-c", f"seq 1 {n} & seq 1 {n} >&2; wait"])
+    expected = [str(i) for i in range(1, n + 1)]
+    assert r.result.exit_code == 0
+    assert r.out == expected and r.err == expected
+
+
+def test_a_timeout_shorter_than_the_threads_watch_still_kills() -> None:
+    r = threaded(["/bin/sh", "-c", "sleep 1000 & sleep 1000"], timeout=0.005)
+    assert r.result.timed_out and r.result.exit_code == -1
+    wait_group_gone(r.spawned[0])
+
+
+def test_on_spawn_failing_after_a_thread_spawn_takes_the_group_down_promptly() -> None:
+    pids: list[int] = []
+
+    async def main() -> None:
+        async def on_spawn(pid: int, _age: float) -> None:
+            pids.append(pid)
+            raise RuntimeError("store is down")
+
+        with ThreadPoolExecutor(1) as threads:
+            await run_process(
+                ["/bin/sh", "-c", "sleep 1000 & sleep 1000"],
+                cwd=Path.cwd(),
+                env=PATH_ENV,
+                sink=lambda _s, _l: None,
+                timeout=30,
+                grace=0.5,
+                on_spawn=on_spawn,
+                spawn_in=threads,
+            )
+
+    start = time.monotonic()
+    with pytest.raises(RuntimeError, match="store is down"):
+        asyncio.run(main())
+    assert time.monotonic() - start < 2.5  # not REAP + DRAIN (3 s) waited out in vain
     wait_group_gone(pids[0])

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from husky.errors import StoreError
-from husky.models import LogLine, RunResult, RunStatus, Stream, format_ts
+from husky.models import LogLine, Run, RunResult, RunStatus, Stream, format_ts
 from husky.store.sqlite import SQLiteStore
 from husky.store.sqlite_reader import SQLiteReader
 from husky.store.sqlite_rows import INSERT_LOG, INSERT_OUTPUT, log_rows, ts_text
@@ -200,6 +200,71 @@ def test_a_failed_write_raises_store_error_and_the_writer_goes_on(db: Path) -> N
                 await store.write(boom)
             assert "kept" in await store.job_states()  # boom's transaction was rolled back
             assert (await store.create_run(new_run())).id == 1
+        finally:
+            await store.close()
+
+    run(scenario())
+
+
+def test_writes_queued_together_commit_in_one_transaction(db: Path) -> None:
+    """Group commit of operations: what is queued while the writer is busy goes in together,
+    in queue order."""
+    entered, gate = threading.Event(), threading.Event()
+
+    def blocked(conn: sqlite3.Connection) -> None:
+        entered.set()
+        gate.wait()
+
+    async def scenario() -> tuple[int, list[int], Run | None]:
+        store = await SQLiteStore.open(db)
+        try:
+            rid = (await store.create_run(new_run())).id
+            busy = asyncio.ensure_future(store.write(blocked))
+            await asyncio.to_thread(entered.wait)  # the writer thread is inside `blocked`
+            before = store.writer.commits
+            writes = [
+                asyncio.ensure_future(store.queue_running(rid, at(1), 7)),
+                asyncio.ensure_future(store.set_next_run("a", at(2))),
+                asyncio.ensure_future(store.append_logs(lines_for(rid, 3))),
+                asyncio.ensure_future(
+                    store.finish_run(rid, RunResult(RunStatus.SUCCESS, at(3), 0))
+                ),
+            ]
+            for _ in range(5):
+                await asyncio.sleep(0)  # every write queued behind `blocked`
+            gate.set()
+            await busy
+            await asyncio.gather(*writes)
+            commits = store.writer.commits - before
+            logs = [line.seq for line in await store.get_logs(rid)]
+            return commits, logs, await store.get_run(rid)
+        finally:
+            gate.set()
+            await store.close()
+
+    commits, seqs, final = run(scenario())
+    assert commits == 2  # `blocked`, then the four queued behind it
+    assert seqs == [1, 2, 3]
+    assert final is not None and final.status is RunStatus.SUCCESS and final.started_at == at(1)
+
+
+def test_a_failing_write_in_a_group_fails_alone(db: Path) -> None:
+    def bad(conn: sqlite3.Connection) -> None:
+        conn.execute("INSERT INTO job_runs (id, job_name) VALUES (1, 'x')")  # NOT NULL status
+
+    async def scenario() -> None:
+        store = await SQLiteStore.open(db)
+        try:
+            first = store.set_next_run("before", at(1))
+            failing = store.write(bad)
+            logs = store.append_logs(lines_for(9, 2))
+            after = store.set_next_run("after", at(2))
+            results = await asyncio.gather(first, failing, logs, after, return_exceptions=True)
+            assert results[0] is None and results[2] is None and results[3] is None
+            assert isinstance(results[1], StoreError) and "NOT NULL" in str(results[1])
+            assert {"before", "after"} <= set(await store.job_states())
+            assert len(await store.get_logs(9)) == 2
+            assert await store.list_runs() == []
         finally:
             await store.close()
 

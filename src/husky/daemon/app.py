@@ -11,7 +11,6 @@ import contextlib
 import logging
 import os
 import signal
-import sys
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,7 +58,6 @@ class StartupError(HuskyError):
 async def run_daemon(options: DaemonOptions, clock: Clock | None = None) -> None:
     """Run until stopped. Raises StartupError (or HuskyError) when startup fails."""
     clock = clock or SystemClock()
-    _use_pidfd_child_watcher()
     config_path = Path(options.config)
     data = DataDir(Path(options.data))
     try:
@@ -132,6 +130,7 @@ async def _serve(
             pool_size=daemon_config.executor.pool_size,
         )
         executor = Executor(store, bus, clock, settings)
+        stack.callback(executor.close)
         audit_config = daemon_config.log.audit_log
         if audit_config.enabled:
             audit = AuditLog(
@@ -217,19 +216,6 @@ async def _serve(
     log.info("daemon stopped")
 
 
-def _use_pidfd_child_watcher() -> None:
-    """On Python 3.11 asyncio waits for each child in a thread of its own; a pidfd
-    watcher waits in the event loop instead (3.12 does this by default)."""
-    if sys.version_info < (3, 12) and hasattr(asyncio, "PidfdChildWatcher"):
-        try:
-            os.close(os.pidfd_open(os.getpid()))
-        except (AttributeError, OSError):
-            return
-        watcher = asyncio.PidfdChildWatcher()
-        watcher.attach_loop(asyncio.get_running_loop())
-        asyncio.set_child_watcher(watcher)
-
-
 def _notifier(
     config: Callable[[], HuskyConfig], store: SQLiteStore, clock: Clock, daemon: DaemonConfig
 ) -> Notifier:
@@ -258,19 +244,22 @@ async def _reload_on_hup(runtime: Runtime) -> None:
         await runtime.reload()
 
 
-def _on_fire(dispatcher: Dispatcher) -> Callable[[Fire], Coroutine[Any, Any, None]]:
-    async def fire(event: Fire) -> None:
-        req = Request(
-            job=event.job,
-            trigger=Trigger.SCHEDULE,
-            triggered_by="scheduler",
-            reason=None,
-            scheduled=True,
-        )
-        try:
-            await dispatcher.dispatch(req)
-        except DaemonError as exc:
-            log.info("scheduled run of %s not run: %s", event.job, exc)
+def _on_fire(dispatcher: Dispatcher) -> Callable[[list[Fire]], Coroutine[Any, Any, None]]:
+    async def fire(events: list[Fire]) -> None:
+        reqs = [
+            Request(
+                job=event.job,
+                trigger=Trigger.SCHEDULE,
+                triggered_by="scheduler",
+                reason=None,
+                scheduled=True,
+            )
+            for event in events
+        ]
+        outcomes = await dispatcher.dispatch_many(reqs)
+        for req, outcome in zip(reqs, outcomes, strict=True):
+            if isinstance(outcome, DaemonError):
+                log.info("scheduled run of %s not run: %s", req.job, outcome)
 
     return fire
 

@@ -22,7 +22,7 @@ from husky.clock import Clock
 from husky.config.daemon_models import RetentionSection
 from husky.daemon.runtime import Runtime
 from husky.errors import DaemonError
-from husky.executor.process import kill_group
+from husky.executor.groups import kill_group
 from husky.models import JobState, RunStatus, Trigger
 from husky.scheduler.cycle import Request, retry_delay
 from husky.store.base import StateStore

@@ -7,6 +7,7 @@ uses `references` / `render` to fill templated `command` and `env` values.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -193,6 +194,13 @@ def references(text: str) -> list[tuple[str, str]]:
     for match in OUTPUT_REF.finditer(text):
         seen.setdefault((match.group(1), match.group(2)), None)
     return list(seen)
+
+
+@functools.lru_cache(maxsize=4096)
+def references_in(texts: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """`references` of several texts (a job's command and env), distinct, in order;
+    remembered, since a job's texts are the same at every dispatch."""
+    return tuple(dict.fromkeys(ref for text in texts for ref in references(text)))
 
 
 def render(text: str, values: Mapping[tuple[str, str], str]) -> str:

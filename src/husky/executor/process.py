@@ -1,33 +1,30 @@
 """Run one child process: spawn it in its own process group, stream its output, enforce a timeout.
 
-Mechanism only: no database, no config. The caller builds argv (`[shell, "-c", command]`),
-the working directory and the environment, and receives output lines through `sink`.
+Mechanism only: no database, no config. The caller gives argv (and the program file when
+it is not argv[0]), the working directory and the environment, and receives output lines
+through `sink`. How the child is started and watched is `child.py`; this module is the
+policy around it: the time limit, cancellation, the kill ladder and the result.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
-import os
 import signal as signals
 import subprocess
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 from husky.config.parse import format_duration
+from husky.executor.child import Child, LineSink, Started, spawn
+from husky.executor.groups import signal_group
 from husky.models import Stream
 
-MAX_LINE = 65_536
-"""Longest line delivered whole; longer lines arrive as pieces of at most this many bytes."""
-_CHUNK = 65_536
-_DRAIN = 1.0  # after killing the group, how long buffered output may still be read
-_REAP = 2.0  # after SIGKILL, how long to wait for the group to disappear
-
-LineSink = Callable[[Stream, list[str]], Awaitable[None]]
+WATCH_IN_THREAD = 0.010  # seconds a spawning thread watches its child before the loop does
 
 
 @dataclass(frozen=True)
@@ -57,6 +54,35 @@ class ProcessResult:
         return None
 
 
+class Cancel:
+    """A one-shot cancel request. Unlike asyncio.Event it calls its subscribers back,
+    so a run can watch it without a task of its own."""
+
+    __slots__ = ("_callbacks", "_set")
+
+    def __init__(self) -> None:
+        self._set = False
+        self._callbacks: list[Callable[[], None]] = []
+
+    def set(self) -> None:
+        if self._set:
+            return
+        self._set = True
+        callbacks, self._callbacks = self._callbacks, []
+        for callback in callbacks:
+            callback()
+
+    def is_set(self) -> bool:
+        return self._set
+
+    def subscribe(self, callback: Callable[[], None]) -> None:
+        self._callbacks.append(callback)
+
+    def unsubscribe(self, callback: Callable[[], None]) -> None:
+        if callback in self._callbacks:
+            self._callbacks.remove(callback)
+
+
 async def run_process(
     argv: Sequence[str],
     *,
@@ -64,16 +90,27 @@ async def run_process(
     env: Mapping[str, str],
     sink: LineSink,
     timeout: float,  # noqa: ASYNC109 - the child's time limit, enforced on the group
-    cancel: asyncio.Event | None = None,
+    cancel: Cancel | None = None,
     grace: float = 10.0,
-    on_spawn: Callable[[int], Awaitable[None]] | None = None,
+    on_spawn: Callable[[int, float], Awaitable[None]] | None = None,
     stream_names: tuple[Stream, Stream] = (Stream.STDOUT, Stream.STDERR),
+    executable: str | None = None,
+    spawn_in: Executor | None = None,
 ) -> ProcessResult:
     """Run argv to completion: the main process exited and both pipes hit EOF, within `timeout`.
 
     On timeout or `cancel`, the process group gets SIGTERM, `grace` seconds, then SIGKILL.
     A spawn failure is reported in the result, never raised. An exception from `sink` or
     `on_spawn` (or cancellation of this coroutine) kills the group the same way, then propagates.
+
+    `on_spawn(pid, age)` is awaited once the child runs, before any of its lines reach `sink`;
+    `age` is how many seconds ago it was spawned.
+
+    `spawn_in`: threads to start the child in. Popen waits (without the GIL) until the vfork
+    child has exec'd; on a busy machine that wait, not Python, is most of a spawn, so in a
+    thread it neither stalls the event loop nor keeps other spawns waiting. The thread then
+    watches the child for up to WATCH_IN_THREAD: a job that ends by then costs the loop no
+    descriptor. (Cancellation is seen once it lets go.) None: all on the loop's thread.
     """
     loop = asyncio.get_running_loop()
     started = loop.time()
@@ -95,212 +132,72 @@ async def run_process(
     if not argv:
         return result(-1, spawn_error="could not start: empty command")
     try:
-        proc = await asyncio.create_subprocess_exec(
-            *argv,
-            cwd=os.fspath(cwd),
-            env=env,
-            stdin=_devnull(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
+        if spawn_in is None:
+            spawned = spawn(argv, executable, cwd, env)
+        else:
+            watch = min(WATCH_IN_THREAD, timeout)
+            spawned = await _spawn_in_thread(loop, spawn_in, argv, executable, cwd, env, watch)
     except (OSError, ValueError, subprocess.SubprocessError) as exc:
         return result(-1, spawn_error=f"could not start: {exc}")
-    started = loop.time()
-    pid = proc.pid
-    assert proc.stdout is not None and proc.stderr is not None
-    readers: list[asyncio.Future[None]] = [
-        asyncio.ensure_future(_pump(proc.stdout, stream_names[0], sink)),
-        asyncio.ensure_future(_pump(proc.stderr, stream_names[1], sink)),
-    ]
-    waiter: asyncio.Future[int] = asyncio.ensure_future(proc.wait())
-    cancel_waiter: asyncio.Future[Any] | None = None
+    child = Child(loop, spawned, sink, stream_names)
+    age = max(time.monotonic() - spawned.at, 0.0)
+    started = loop.time() - age  # the loop's clock is the monotonic one
     if cancel is not None:
-        cancel_waiter = asyncio.ensure_future(cancel.wait())
+        cancel.subscribe(child.notify)
     timed_out = cancelled = finished = False
     try:
         if on_spawn is not None:
-            await on_spawn(pid)
-        deadline = started + timeout
-        pending: set[asyncio.Future[Any]] = {waiter, *readers}
-        while pending:
-            watch = pending | {cancel_waiter} if cancel_waiter is not None else pending
-            remaining = max(0.0, deadline - loop.time())
-            done, _ = await asyncio.wait(watch, timeout=remaining, return_when="FIRST_COMPLETED")
-            if cancel_waiter is not None and cancel_waiter in done:
-                cancelled = True
-                break
-            if not done:
-                timed_out = True
-                break
-            for task in done:
-                task.result()  # a sink error propagates
-            pending -= done
-        if timed_out or cancelled:
-            await _stop(pid, grace, waiter, readers)
+            await on_spawn(child.pid, age)
+        child.start()
+
+        def settled() -> bool:
+            return child.done or child.error is not None or (cancel is not None and cancel.is_set())
+
+        timed_out = not await child.until(settled, started + timeout - loop.time())
+        child.check()  # a sink error propagates
+        if not child.done:
+            cancelled = not timed_out
+            await child.stop(grace)
         finished = True
     finally:
+        if cancel is not None:
+            cancel.unsubscribe(child.notify)
         if not finished:  # sink/on_spawn error or we were cancelled: take the group down
             try:
-                await _stop(pid, grace, waiter, readers)
+                await child.stop(grace)
             finally:
-                if not waiter.done():
-                    _signal_group(pid, signals.SIGKILL)
-        futures: list[asyncio.Future[Any] | None] = [*readers, waiter, cancel_waiter]
-        for fut in futures:
-            if fut is not None and not fut.done():
-                fut.cancel()
-            elif fut is not None and not fut.cancelled():
-                fut.exception()  # retrieved: no "exception was never retrieved" noise
-        transport = getattr(proc, "_transport", None)  # pipes a stray process may still hold
-        if transport is not None:
-            transport.close()
-    for task in readers:  # a sink error raised while draining after the kill
-        if not task.cancelled():
-            task.result()
-    code = proc.returncode
+                if child.returncode is None:
+                    signal_group(child.pid, signals.SIGKILL)
+        child.close()
+    child.check()  # a sink error raised while draining after the kill
+    code = child.returncode
     sig = -code if code is not None and code < 0 else None
     exit_code = -1 if timed_out or cancelled or code is None or code < 0 else code
-    return result(exit_code, sig=sig, timed_out=timed_out, cancelled=cancelled, pid=pid)
+    return result(exit_code, sig=sig, timed_out=timed_out, cancelled=cancelled, pid=child.pid)
 
 
-@functools.cache
-def _devnull() -> int:
-    """One /dev/null descriptor for every child's stdin (Popen would open one per spawn)."""
-    return os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
+async def _spawn_in_thread(
+    loop: asyncio.AbstractEventLoop,
+    threads: Executor,
+    argv: Sequence[str],
+    executable: str | None,
+    cwd: Path,
+    env: Mapping[str, str],
+    watch: float,
+) -> Started:
+    future = loop.run_in_executor(threads, spawn, argv, executable, cwd, env, watch)
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:  # the thread goes on: kill what it starts, reap it later
+        future.add_done_callback(functools.partial(_abandon, loop))
+        raise
 
 
-async def _stop(
-    pgid: int, grace: float, waiter: asyncio.Future[int], readers: list[asyncio.Future[None]]
-) -> None:
-    """Kill the group (TERM, grace, KILL), reap the main process, drain what is buffered."""
-    await kill_group(pgid, grace)
-    await asyncio.wait({waiter}, timeout=_REAP)
-    pending = [r for r in readers if not r.done()]
-    if pending:
-        await asyncio.wait(pending, timeout=_DRAIN)
-    for reader in pending:
-        reader.cancel()
-    await asyncio.gather(*pending, return_exceptions=True)
-
-
-async def _pump(reader: asyncio.StreamReader, stream: Stream, sink: LineSink) -> None:
-    """Read a pipe in chunks; hand each chunk's complete lines to `sink` in one call."""
-    buf = b""
-    while chunk := await reader.read(_CHUNK):
-        data = buf + chunk if buf else chunk
-        lines: list[str] = []
-        end = data.rfind(b"\n")
-        if end >= 0:
-            _split_lines(data[:end], lines)
-            buf = data[end + 1 :]
-        else:
-            buf = data
-        # Never hold more than one piece (+1 byte for a possible "\r") of a partial line.
-        while len(buf) > MAX_LINE + 1:
-            cut = _utf8_cut(buf, MAX_LINE)
-            lines.append(buf[:cut].decode("utf-8", "replace"))
-            buf = buf[cut:]
-        if lines:
-            await sink(stream, lines)
-    if buf:  # final fragment without a newline
-        lines = []
-        _add_line(buf, lines)
-        await sink(stream, lines)
-
-
-def _split_lines(block: bytes, out: list[str]) -> None:
-    """Split newline-separated bytes (no trailing newline) into decoded lines."""
-    raws = block.split(b"\n")
-    if max(map(len, raws)) <= MAX_LINE:  # fast path: decode once (b"\n" never sits inside UTF-8)
-        text = block.decode("utf-8", "replace").split("\n")
-        if b"\r" in block:
-            text = [line[:-1] if line.endswith("\r") else line for line in text]
-        out.extend(text)
+def _abandon(loop: asyncio.AbstractEventLoop, future: asyncio.Future[Started]) -> None:
+    if future.cancelled() or future.exception() is not None:
         return
-    for raw in raws:
-        _add_line(raw, out)
-
-
-def _add_line(raw: bytes, out: list[str]) -> None:
-    """Append one line, minus one trailing "\\r", split into pieces of at most MAX_LINE bytes."""
-    if raw.endswith(b"\r"):
-        raw = raw[:-1]
-    while len(raw) > MAX_LINE:
-        cut = _utf8_cut(raw, MAX_LINE)
-        out.append(raw[:cut].decode("utf-8", "replace"))
-        raw = raw[cut:]
-    out.append(raw.decode("utf-8", "replace"))
-
-
-def _utf8_cut(data: bytes, limit: int) -> int:
-    """Cut position <= limit that does not split a UTF-8 sequence (limit if data is not UTF-8)."""
-    for back in range(4):
-        if data[limit - back] & 0xC0 != 0x80:
-            return limit - back
-    return limit
-
-
-def _signal_group(pgid: int, sig: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, sig)
-
-
-def _check_pgid(pgid: int) -> None:
-    if pgid <= 1 or pgid == os.getpgrp():
-        raise ValueError(f"refusing to signal process group {pgid}")
-
-
-def group_alive(pgid: int) -> bool:
-    """True if any non-zombie process is in group `pgid` (zombies count as gone)."""
-    _check_pgid(pgid)
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass  # someone else's process holds that group: it is alive
-    try:
-        entries = os.listdir("/proc")
-    except OSError:
-        return True  # no /proc: killpg(0) succeeded, so something (perhaps a zombie) is there
-    for name in entries:
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat", "rb") as f:
-                stat = f.read()
-        except OSError:
-            continue  # exited meanwhile
-        # "pid (comm) state ppid pgrp ..." - comm may contain spaces and parentheses
-        fields = stat[stat.rfind(b")") + 2 :].split(b" ", 3)
-        if len(fields) >= 3 and int(fields[2]) == pgid and fields[0] not in (b"Z", b"X"):
-            return True
-    return False
-
-
-async def kill_group(pgid: int, grace: float = 10.0) -> bool:
-    """SIGTERM group `pgid`, wait up to `grace` s for it to empty, then SIGKILL it.
-
-    Returns True if any member was alive. Zombies count as gone.
-    """
-    if not group_alive(pgid):
-        return False
-    loop = asyncio.get_running_loop()
-    _signal_group(pgid, signals.SIGTERM)
-    killed = False
-    deadline = loop.time() + grace
-    delay = 0.005
-    while group_alive(pgid):
-        now = loop.time()
-        if now >= deadline:
-            if killed:
-                break  # unkillable (e.g. stuck in the kernel): give up waiting
-            _signal_group(pgid, signals.SIGKILL)
-            killed = True
-            deadline = now + _REAP
-            delay = 0.005
-            continue
-        await asyncio.sleep(min(delay, deadline - now))
-        delay = min(delay * 2, 0.1)
-    return True
+    started = future.result()
+    child = Child(loop, started, lambda _stream, _lines: None, (Stream.STDOUT,) * 2)
+    if not started.finished:  # running, or gone with something still holding its pipes
+        signal_group(child.pid, signals.SIGKILL)
+    child.close()

@@ -9,12 +9,12 @@ committed before its terminal status (the store's FIFO writer guarantees the ord
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import os
 import signal
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -22,14 +22,17 @@ from husky.background import Background
 from husky.clock import Clock
 from husky.config.effective import Job
 from husky.events import EventBus, ForcedKill, LogsAppended, RunChanged, SlaBreached
+from husky.executor.active import CANCELLED_REASON, ActiveRun, Submission
+from husky.executor.child import LineSink
+from husky.executor.command import Launcher
 from husky.executor.limits import Slots
 from husky.executor.outputs import OutputCapture
-from husky.executor.process import LineSink, ProcessResult, run_process
+from husky.executor.process import ProcessResult, run_process
 from husky.models import LogBatch, NewRun, Run, RunOutput, RunResult, RunStatus, Stream
 from husky.store.base import StateStore
 
 log = logging.getLogger("husky.executor")
-CANCELLED_REASON = "cancelled by operator"
+SPAWN_THREADS = 8
 Completion = Callable[[Job, Run, RunResult], Awaitable[None]]
 
 
@@ -43,23 +46,6 @@ class ExecutorSettings:
     kill_grace: float = 10.0
 
 
-@dataclass(eq=False)
-class ActiveRun:
-    run: Run
-    job: Job
-    command: str
-    env: Mapping[str, str]
-    cancel: asyncio.Event = field(default_factory=asyncio.Event)
-    cancel_reason: str = CANCELLED_REASON
-    cancel_status: RunStatus = RunStatus.CANCELLED
-    task: asyncio.Task[Run] | None = None
-    executing: bool = False
-    finishing: bool = False  # completion handling under way: no longer a concurrency victim
-    stopped: bool = False
-    last_seq: int = 0  # lines handed to the store and the bus so far
-    waiting: asyncio.Future[None] | None = None  # queued for a slot
-
-
 class Executor:
     def __init__(
         self, store: StateStore, bus: EventBus, clock: Clock, settings: ExecutorSettings
@@ -70,12 +56,19 @@ class Executor:
         self.settings = settings
         self.active: dict[int, ActiveRun] = {}
         self._by_job: dict[str, dict[int, ActiveRun]] = {}
-        self._base_env: dict[str, str] | None = None
+        self.launcher = Launcher(settings.shell, settings.global_env, settings.working_dir)
         self.on_complete: Completion | None = None
         self.on_finalised: Callable[[Run], None] | None = None  # the audit log
         self.background = Background()
+        self.accepting = True
         self._global_slots = Slots(settings.max_concurrent_jobs)
         self._pool_slots = Slots(settings.pool_size)
+        # Children are started in threads (see run_process): one per run that may be starting
+        # at once, at most SPAWN_THREADS. Idle threads block on their queue: no wake-ups.
+        self._spawners = ThreadPoolExecutor(
+            min(settings.pool_size, settings.max_concurrent_jobs, SPAWN_THREADS),
+            thread_name_prefix="husky-spawn",
+        )
 
     # -- submitting and cancelling ----------------------------------------------------
 
@@ -89,18 +82,28 @@ class Executor:
     ) -> Run:
         """Insert the PENDING row and start the run in the background; return the row.
         `command`/`env` are the job's, rendered (templates) by the dispatcher."""
-        run = await self.store.create_run(new)
-        self.announce(run)
-        active = ActiveRun(
-            run,
-            job,
-            job.command if command is None else command,
-            job.env if env is None else env,
-        )
-        self.active[run.id] = active
-        self._by_job.setdefault(job.name, {})[run.id] = active
-        active.task = asyncio.create_task(self._execute(active), name=f"run-{run.id}")
+        [run] = await self.submit_many([Submission(job, new, command, env)])
         return run
+
+    async def submit_many(self, submissions: Sequence[Submission]) -> list[Run]:
+        """`submit` for several runs: their rows are inserted in one transaction, then every
+        run starts (a row exists before its process starts)."""
+        runs = await self.store.create_runs([sub.new for sub in submissions])
+        for sub, run in zip(submissions, runs, strict=True):
+            self.announce(run)
+            job = sub.job
+            active = ActiveRun(
+                run,
+                job,
+                job.command if sub.command is None else sub.command,
+                job.env if sub.env is None else sub.env,
+            )
+            self.active[run.id] = active
+            self._by_job.setdefault(job.name, {})[run.id] = active
+            if not self.accepting:  # the daemon began to stop while the rows were inserted
+                self._stop_waiting(active)
+            active.task = asyncio.create_task(self._execute(active), name=f"run-{run.id}")
+        return runs
 
     def announce(self, run: Run) -> None:
         self.bus.publish(RunChanged(run))
@@ -277,42 +280,37 @@ class Executor:
     def _sink(self, active: ActiveRun, capture: OutputCapture | None) -> LineSink:
         run_id = active.run.id
 
-        async def sink(stream: Stream, lines: list[str]) -> None:
+        def sink(stream: Stream, lines: list[str]) -> Awaitable[None] | None:
             batch = LogBatch(run_id, active.last_seq + 1, stream, self.clock.now(), lines)
             active.last_seq += len(lines)
             if capture is not None and stream is Stream.STDOUT:
                 capture.feed(lines)
-            await self.store.append_batch(batch)
+            backlog = self.store.queue_batch(batch)
             self.bus.publish(LogsAppended(batch))
+            return backlog
 
         return sink
 
     async def _main(self, active: ActiveRun, capture: OutputCapture) -> ProcessResult:
         run_id = active.run.id
-        marked: asyncio.Future[None] | None = None
 
-        async def on_spawn(pid: int) -> None:
-            nonlocal marked
-            started = self.clock.now()
+        async def on_spawn(pid: int, age: float) -> None:
+            started = self.clock.now() - timedelta(seconds=age)  # when it was spawned
             # Not awaited here: the write is queued in order before any log line and
-            # awaited before the run finishes, so reading the pipes starts at once.
-            marked = asyncio.ensure_future(self.store.mark_running(run_id, started, pid))
-            active.run = replace(active.run, status=RunStatus.RUNNING, started_at=started, pgid=pid)
+            # checked once the finish is written, so reading the pipes starts at once.
+            active.marked = self.store.queue_running(run_id, started, pid)
+            active.run = active.run.running(started, pid)
             self.announce(active.run)
 
         sink = self._sink(active, capture if capture.wanted else None)
-        try:
-            return await self._spawn(
-                active,
-                active.command,
-                sink,
-                active.job.timeout.total_seconds(),
-                (Stream.STDOUT, Stream.STDERR),
-                on_spawn,
-            )
-        finally:
-            if marked is not None:
-                await marked
+        return await self._spawn(
+            active,
+            active.command,
+            sink,
+            active.job.timeout.total_seconds(),
+            (Stream.STDOUT, Stream.STDERR),
+            on_spawn,
+        )
 
     async def _spawn(
         self,
@@ -321,55 +319,42 @@ class Executor:
         sink: LineSink,
         limit_s: float,
         streams: tuple[Stream, Stream],
-        on_spawn: Callable[[int], Awaitable[None]] | None = None,
+        on_spawn: Callable[[int, float], Awaitable[None]] | None = None,
     ) -> ProcessResult:
-        return await run_process(
-            [self.settings.shell, "-c", command],
-            cwd=self.working_dir(active.job),
-            env=self.environment(active.env),
-            sink=sink,
-            timeout=limit_s,
-            cancel=active.cancel,
-            grace=self.settings.kill_grace,
-            on_spawn=on_spawn,
-            stream_names=streams,
-        )
-
-    def working_dir(self, job: Job) -> Path:
-        """I14: the job's `working_dir` against the configured base (husky.yaml's directory)."""
-        return (
-            self.settings.working_dir / job.working_dir
-            if job.working_dir
-            else self.settings.working_dir
-        )
+        how, cwd = self.launcher.launch(command, active.job.working_dir, active.env)
+        while True:
+            result = await run_process(
+                how.argv,
+                executable=how.executable,
+                cwd=cwd,
+                env=how.env,
+                sink=sink,
+                timeout=limit_s,
+                cancel=active.cancel,
+                grace=self.settings.kill_grace,
+                on_spawn=on_spawn,
+                stream_names=streams,
+                spawn_in=self._spawners,
+            )
+            if result.spawn_error is None or how.fallback is None:
+                return result
+            # The program would not exec (a script without "#!", say): the shell copes
+            # with that itself, as it always did, or reports it as before.
+            how = how.fallback
 
     def refresh_environment(self) -> None:
         """Forget the merged base environment (a reload may have read new `.env` keys)."""
-        self._base_env = None
-
-    def environment(self, job_env: Mapping[str, str]) -> dict[str, str]:
-        """Daemon environment ← `executor.global_env` ← job `env`; empty values never override.
-
-        The first two are merged once: `.env` is applied before the executor exists."""
-        if self._base_env is None:
-            base = dict(os.environ)
-            base.update({k: v for k, v in self.settings.global_env.items() if v})
-            self._base_env = base
-        overrides = {k: v for k, v in job_env.items() if v}
-        return {**self._base_env, **overrides} if overrides else self._base_env
+        self.launcher.refresh()
 
     async def _finish(self, active: ActiveRun, result: RunResult) -> Run:
         run_id = active.run.id
         await self.store.finish_run(run_id, result, job_name=active.job.name)
-        final = replace(
-            active.run,
-            status=result.status,
-            status_reason=result.status_reason,
-            finished_at=result.finished_at,
-            exit_code=result.exit_code,
-            hc_status=result.hc_status,
-            pgid=None,
-        )
+        if active.marked is not None:  # queued before the finish, so settled by now
+            try:
+                await active.marked
+            except Exception:
+                log.exception("run %d of %s: recording its start failed", run_id, active.job.name)
+        final = active.run.finished(result)
         active.run = final
         self.announce(final)
         if self.on_finalised is not None:
@@ -380,20 +365,32 @@ class Executor:
     # -- shutdown ---------------------------------------------------------------------
 
     def stop_accepting(self) -> None:
-        """Runs still waiting for a slot end SKIPPED instead of starting (recovery.md §5)."""
+        """Runs still waiting for a slot end SKIPPED instead of starting (recovery.md §5),
+        and so do runs whose rows were being inserted meanwhile."""
+        self.accepting = False
         for active in self.active.values():
             if not active.executing:
-                active.stopped = True
-                active.cancel.set()
-                if active.waiting is not None:
-                    active.waiting.cancel()
+                self._stop_waiting(active)
+
+    def _stop_waiting(self, active: ActiveRun) -> None:
+        active.stopped = True
+        active.cancel.set()
+        if active.waiting is not None:
+            active.waiting.cancel()
+
+    def close(self) -> None:
+        """Let the spawn threads go (after the runs have drained)."""
+        self._spawners.shutdown(wait=False)
 
     async def drain(self, seconds: float) -> list[ActiveRun]:
-        """Wait up to `seconds` for every active run; return those still executing."""
-        tasks = [a.task for a in self.active.values() if a.task is not None]
-        if tasks:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait(tasks, timeout=seconds)
+        """Wait up to `seconds` for every active run (those that appear meanwhile too);
+        return those still executing."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        while tasks := [a.task for a in self.active.values() if a.task is not None]:
+            _, pending = await asyncio.wait(tasks, timeout=max(deadline - loop.time(), 0))
+            if pending:
+                break
         return list(self.active.values())
 
     # -- notifications ----------------------------------------------------------------

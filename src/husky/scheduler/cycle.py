@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from husky.config.effective import Job
 from husky.config.parse import parse_duration
 from husky.errors import DaemonError
 from husky.models import NewRun, Run, RunStatus, Trigger
@@ -84,3 +85,15 @@ def retry_delay(policy: str, k: int, rng: random.Random) -> timedelta:
         base = fixed if fixed > timedelta(0) else DEFAULT_RETRY_BASE
     delay: timedelta = max(base * (1 + rng.uniform(-0.25, 0.25)), timedelta(0))
     return min(delay, RETRY_CAP)
+
+
+@dataclass(frozen=True)
+class Admitted:
+    """A request that passed every check of the pipeline: what the executor needs to start it."""
+
+    req: Request
+    job: Job
+    cycle: Cycle
+    command: str
+    env: dict[str, str]
+    replaced: list[int]  # runs to cancel once it exists (concurrency: replace)

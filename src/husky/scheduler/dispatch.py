@@ -11,11 +11,12 @@ Completion (`completed`) applies retries, the failure policy and triggers succes
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import random
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from typing import NoReturn
@@ -24,11 +25,12 @@ from husky.background import Background
 from husky.clock import Clock
 from husky.config.effective import HuskyConfig, Job
 from husky.errors import DaemonError
-from husky.executor.outputs import references, render
+from husky.executor.active import Submission
+from husky.executor.outputs import references_in, render
 from husky.executor.runner import Executor
 from husky.models import Run, RunResult, RunStatus, Trigger
 from husky.notify.base import NoNotifications, NotifyEvent, RunNotifications
-from husky.scheduler.cycle import Cycle, Refused, Request, retry_delay
+from husky.scheduler.cycle import Admitted, Cycle, Refused, Request, retry_delay
 from husky.store.base import StateStore
 
 log = logging.getLogger("husky.dispatch")
@@ -78,18 +80,47 @@ class Dispatcher:
         excess = len(self.cycles) - MAX_CYCLES
         if excess <= 0:
             return
-        for cycle_id in list(self.cycles)[: excess + 100]:
-            if excess <= 0:
-                break
-            if self.cycles[cycle_id].in_flight == 0:
-                del self.cycles[cycle_id]
-                excess -= 1
+        oldest = itertools.islice(self.cycles.items(), excess + 100)  # not a copy of them all
+        idle = [cycle_id for cycle_id, cycle in oldest if cycle.in_flight == 0]
+        for cycle_id in idle[:excess]:
+            del self.cycles[cycle_id]
 
     # -- the pipeline -----------------------------------------------------------------
 
     async def dispatch(self, req: Request) -> Run | None:
         """Run `req` or refuse it. Returns the run, or None when it was dropped silently
         (paused scheduler fire) or is waiting for a join; raises Refused otherwise."""
+        admitted = await self.admit(req)
+        if admitted is None:
+            return None
+        [run] = await self.launch([admitted])
+        return run
+
+    async def dispatch_many(self, reqs: Sequence[Request]) -> list[Run | DaemonError | None]:
+        """`dispatch` for requests that arrive together (one scheduler fire, one fan-out):
+        each is checked in turn, then the rows of those accepted are inserted in one
+        transaction before any of them starts. Returns each request's run, None, or the
+        DaemonError that refused it (a refusal does not stop the others)."""
+        outcomes: list[Run | DaemonError | None] = []
+        admitted: list[Admitted] = []
+        positions: list[int] = []
+        for position, req in enumerate(reqs):
+            try:
+                one = await self.admit(req)
+            except DaemonError as exc:
+                outcomes.append(exc)
+                continue
+            outcomes.append(None)
+            if one is not None:
+                admitted.append(one)
+                positions.append(position)
+        for position, run in zip(positions, await self.launch(admitted), strict=True):
+            outcomes[position] = run
+        return outcomes
+
+    async def admit(self, req: Request) -> Admitted | None:
+        """The checks of the pipeline, in order; the request counts in its cycle once admitted.
+        None: dropped silently or waiting for a join; raises Refused (with its row)."""
         if not self.accepting:
             raise DaemonError("daemon is shutting down", 503)
         job = self.config().jobs.get(req.job)
@@ -126,17 +157,26 @@ class Dispatcher:
         cycle.dispatched.add(job.name)
         cycle.waiting.discard(job.name)
         cycle.in_flight += 1
+        return Admitted(req, job, cycle, command, env, replaced)
+
+    async def launch(self, admitted: Sequence[Admitted]) -> list[Run]:
+        """Hand admitted requests to the executor (rows first, in one transaction)."""
+        if not admitted:
+            return []
+        now = self.clock.now()
         try:
-            run = await self.executor.submit(
-                job, req.new_run(self.clock.now()), command=command, env=env
+            runs = await self.executor.submit_many(
+                [Submission(a.job, a.req.new_run(now), a.command, a.env) for a in admitted]
             )
         except BaseException:
-            cycle.in_flight -= 1
+            for one in admitted:
+                one.cycle.in_flight -= 1
             raise
-        if job.concurrency == "replace":
-            for victim in replaced:
-                self.executor.cancel(victim, f"replaced by run {run.id}")
-        return run
+        for one, run in zip(admitted, runs, strict=True):
+            if one.job.concurrency == "replace":
+                for victim in one.replaced:
+                    self.executor.cancel(victim, f"replaced by run {run.id}")
+        return runs
 
     def concurrency_victims(self, job: Job) -> list[int]:
         """Ids of the job's PENDING or executing runs (I2: PENDING runs count)."""
@@ -163,8 +203,7 @@ class Dispatcher:
     async def render(self, job: Job, cycle_id: str) -> tuple[str, dict[str, str]]:
         """`{{ outputs.job.var }}` in command and env from this cycle, else (I5) from the
         latest successful run that captured it; KeyError names a value found nowhere."""
-        texts = [job.command, *job.env.values()]
-        refs = list(dict.fromkeys(ref for text in texts for ref in references(text)))
+        refs = references_in((job.command, *job.env.values()))
         if not refs:
             return job.command, dict(job.env)
         values: dict[tuple[str, str], str] = {}
@@ -216,22 +255,27 @@ class Dispatcher:
             if not cycle.takes_part(name)
             and (downstream.frequency.upstream == job.name or name in cycle.waiting)
         ]
+        if not candidates:
+            return
         cycle.expected.update(name for name, _ in candidates)
-        for name, downstream in candidates:
-            req = Request(
+        reqs = [
+            Request(
                 job=name,
                 trigger=Trigger.DEPENDENCY,
                 triggered_by="dependency",
                 reason=f"after:{downstream.frequency.upstream or job.name}",
                 cycle_id=cycle.id,
             )
-            try:
-                await self.dispatch(req)
-            except DaemonError as exc:
-                cycle.failed.add(name)
-                log.info("successor %s of %s not run: %s", name, job.name, exc)
-            finally:
-                cycle.expected.discard(name)
+            for name, downstream in candidates
+        ]
+        try:
+            outcomes = await self.dispatch_many(reqs)
+        finally:
+            cycle.expected.difference_update(name for name, _ in candidates)
+        for req, outcome in zip(reqs, outcomes, strict=True):
+            if isinstance(outcome, DaemonError):
+                cycle.failed.add(req.job)
+                log.info("successor %s of %s not run: %s", req.job, job.name, outcome)
 
     def downstreams(self, name: str) -> list[tuple[str, Job]]:
         """Jobs with `name` among their upstreams, from an index built once per config."""

@@ -8,7 +8,6 @@ earliest instant or until `wake()` (a reload or a new schedule) interrupts it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import heapq
 import logging
 import random
@@ -36,7 +35,7 @@ class ScheduleLoop:
     def __init__(
         self,
         clock: Clock,
-        on_fire: Callable[[Fire], Coroutine[Any, Any, None]],
+        on_fire: Callable[[list[Fire]], Coroutine[Any, Any, None]],
         *,
         jitter: timedelta = timedelta(0),
         rng: random.Random | None = None,
@@ -49,7 +48,7 @@ class ScheduleLoop:
         self.next_runs: dict[str, datetime] = {}
         self._heap: list[tuple[datetime, str]] = []
         self._memo: dict[tuple[Schedule, datetime], Occurrence | None] = {}
-        self._wake = asyncio.Event()
+        self._sleeping: asyncio.Future[None] | None = None
         self._stopped = False
         self.background = Background()
 
@@ -69,7 +68,7 @@ class ScheduleLoop:
                 self.next_runs[name] = due
         self._heap = [(due, name) for name, due in self.next_runs.items()]
         heapq.heapify(self._heap)
-        self._wake.set()
+        self.wake()
         return dict(self.next_runs)
 
     def next_due(self) -> datetime | None:
@@ -118,23 +117,36 @@ class ScheduleLoop:
     # -- the driver -------------------------------------------------------------------
 
     def wake(self) -> None:
-        self._wake.set()
+        """Make the driver look at the heap again (a reload, a new schedule)."""
+        if self._sleeping is not None and not self._sleeping.done():
+            self._sleeping.set_result(None)
 
     def stop(self) -> None:
         self._stopped = True
-        self._wake.set()
+        self.wake()
 
     async def run(self) -> None:
         """Sleep until the earliest instant (or a wake-up), fire what is due, repeat."""
         while not self._stopped:
-            self._wake.clear()
             due = self.next_due()
             delay = None if due is None else max((due - self.clock.now()).total_seconds(), 0.0)
             if delay is None or delay > 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=delay)
+                await self._sleep(delay)
                 if self._stopped:
                     return
-            for fire in self.fire_due(self.clock.now()):
-                # Concurrently: twenty jobs due at once all start on time.
-                self.background.spawn(self.on_fire(fire), name=f"fire-{fire.job}")
+            fires = self.fire_due(self.clock.now())
+            if fires:  # together: the jobs due at one instant are dispatched as one batch
+                self.background.spawn(self.on_fire(fires), name=f"fire-{fires[0].due}")
+
+    async def _sleep(self, seconds: float | None) -> None:
+        """Until `seconds` pass (None: indefinitely) or `wake()`: one future and one timer,
+        not wait_for's task and cancellation, so a due instant is met a little sooner."""
+        loop = asyncio.get_running_loop()
+        self._sleeping = sleeping = loop.create_future()
+        timer = None if seconds is None else loop.call_later(seconds, self.wake)
+        try:
+            await sleeping
+        finally:
+            self._sleeping = None
+            if timer is not None:
+                timer.cancel()

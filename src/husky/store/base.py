@@ -9,7 +9,7 @@ unknown run id where noted.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -35,8 +35,17 @@ class StateStore(Protocol):
     async def create_run(self, new: NewRun) -> Run:
         """Insert a run row (PENDING unless `new.status` says otherwise); return it with its id."""
 
+    async def create_runs(self, news: Sequence[NewRun]) -> list[Run]:
+        """`create_run` for several rows in one transaction, ids in the order given (the
+        runs of one scheduler fire or one fan-out)."""
+
     async def mark_running(self, run_id: int, started_at: datetime, pgid: int | None) -> None:
         """PENDING → RUNNING when the process is spawned; records its process group."""
+
+    def queue_running(self, run_id: int, started_at: datetime, pgid: int | None) -> Awaitable[None]:
+        """`mark_running` queued now, without awaiting (the executor's hot path: it reads the
+        child's pipes at once). Writes queued later commit after it; await the result to
+        see its error."""
 
     async def finish_run(
         self, run_id: int, result: RunResult, *, job_name: str | None = None
@@ -85,7 +94,12 @@ class StateStore(Protocol):
         its bound, in which case it waits until the writer catches up (backpressure)."""
 
     async def append_batch(self, batch: LogBatch) -> None:
-        """`append_logs` for one chunk of one stream (the executor's hot path)."""
+        """`append_logs` for one chunk of one stream."""
+
+    def queue_batch(self, batch: LogBatch) -> Awaitable[None] | None:
+        """Queue one chunk of one stream now, without awaiting (the executor's hot path).
+        Returns an awaitable when the backlog is over its bound: the caller should await it
+        before queueing more (backpressure)."""
 
     async def flush(self) -> None:
         """Wait until everything queued so far is committed."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -110,6 +110,8 @@ def _vacuum(conn: sqlite3.Connection, cutoff: str | None, keep: int | None) -> t
     return runs, logs, outputs
 
 
+_MARK_RUNNING = "UPDATE job_runs SET status = ?, started_at = ?, pgid = ? WHERE id = ?"
+
 _SET_NEXT_RUN = (
     "INSERT INTO job_state (job_name, next_run) VALUES (?, ?)"
     " ON CONFLICT (job_name) DO UPDATE SET next_run = excluded.next_run"
@@ -194,9 +196,26 @@ class SQLiteStore:
         params = new_run_params(new)
         return await self.write(lambda c: run_from_row(c.execute(INSERT_RUN, params).fetchall()[0]))
 
+    async def create_runs(self, news: Sequence[NewRun]) -> list[Run]:
+        if not news:
+            return []
+        params = [new_run_params(new) for new in news]
+
+        def insert(conn: sqlite3.Connection) -> list[Run]:
+            return [run_from_row(conn.execute(INSERT_RUN, p).fetchall()[0]) for p in params]
+
+        return await self.write(insert)
+
     async def mark_running(self, run_id: int, started_at: datetime, pgid: int | None) -> None:
-        sql = "UPDATE job_runs SET status = ?, started_at = ?, pgid = ? WHERE id = ?"
-        await self._execute(sql, (RunStatus.RUNNING.value, ts_text(started_at), pgid, run_id))
+        await self.queue_running(run_id, started_at, pgid)
+
+    def queue_running(self, run_id: int, started_at: datetime, pgid: int | None) -> Awaitable[None]:
+        params = (RunStatus.RUNNING.value, ts_text(started_at), pgid, run_id)
+
+        def mark(conn: sqlite3.Connection) -> None:
+            conn.execute(_MARK_RUNNING, params)
+
+        return self.writer.submit(mark, asyncio.get_running_loop())
 
     async def finish_run(
         self, run_id: int, result: RunResult, *, job_name: str | None = None
@@ -274,12 +293,15 @@ class SQLiteStore:
             await wait
 
     async def append_batch(self, batch: LogBatch) -> None:
-        """One executor chunk: rows built with no per-line objects."""
-        if not batch.lines:
-            return
-        wait = self.writer.put_logs(batch_rows(batch), asyncio.get_running_loop())
+        wait = self.queue_batch(batch)
         if wait is not None:
             await wait
+
+    def queue_batch(self, batch: LogBatch) -> Awaitable[None] | None:
+        """One executor chunk: rows built with no per-line objects."""
+        if not batch.lines:
+            return None
+        return self.writer.put_logs(batch_rows(batch), asyncio.get_running_loop())
 
     async def flush(self) -> None:
         """Wait until everything queued so far is committed; raises StoreError if a log
