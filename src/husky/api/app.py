@@ -17,6 +17,7 @@ from husky.api import (
     catalog_routes,
     config_routes,
     daemon_routes,
+    dashboard_routes,
     jobs_routes,
     runs_routes,
     ws_routes,
@@ -45,6 +46,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         ws_routes,
         catalog_routes,
         config_routes,
+        dashboard_routes,
     ):
         app.include_router(module.router)
     app.add_exception_handler(DaemonError, _daemon_error)
