@@ -73,8 +73,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.skip(reason=f"browser tests need Chromium: {reason}"))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """One Chromium per test module. Not per session: while Playwright's sync API is
+    started, its event loop counts as running in this thread, and every later test that
+    calls `asyncio.run` would fail."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

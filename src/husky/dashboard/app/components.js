@@ -166,9 +166,9 @@ export function Time({ iso, now }) {
 }
 
 // "in 3h" on top of the local date and time.
-export function TimeBoth({ iso, now }) {
+export function TimeBoth({ iso, now, inline = false }) {
   if (!iso) return html`<span class="muted">—</span>`;
-  return html`<time class="both" datetime=${iso}
+  return html`<time class=${inline ? 'both inline' : 'both'} datetime=${iso}
     ><span>${relative(iso, now)}</span><small>${absolute(iso)}</small></time
   >`;
 }

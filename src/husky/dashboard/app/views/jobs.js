@@ -1,7 +1,15 @@
 // Jobs: every job with its schedule, next run, last outcome, state, recent runs and actions;
-// a tag health strip that also filters.
+// a tag health strip that also filters. The table is windowed: only the rows in sight are
+// rendered (a thousand jobs would otherwise cost seconds of layout), all of equal height.
 
-import { html, useEffect, useMemo, useRef, useState } from '../../vendor/htm-preact-standalone.js';
+import {
+  html,
+  useEffect,
+  useLayoutEffect,
+  useMemo,
+  useRef,
+  useState,
+} from '../../vendor/htm-preact-standalone.js';
 import { JobActions } from '../actions.js';
 import { get } from '../api.js';
 import { ErrorNote, Loading, RunPill, Status, TimeBoth, usePoll } from '../components.js';
@@ -19,6 +27,7 @@ import { href, jobHref, navigate } from '../router.js';
 
 const POLL_MS = 3000;
 const ROW_FETCHES = 4; // rows' own run fetches in flight at once
+const OVERSCAN = 8; // rows rendered beyond each edge of the window
 
 // Health of a tag: how many of its jobs are failing, fine, running, paused, never run.
 function tagHealth(jobs, runsByJob) {
@@ -63,18 +72,17 @@ function TagStrip({ health, current }) {
   </nav>`;
 }
 
-function JobRow({ job, runs, now, observe }) {
-  const row = useRef(null);
-  useEffect(() => observe(row.current), [observe]);
+function JobRow({ job, runs, now, wanted }) {
+  useEffect(() => wanted(job.name), [job.name, wanted]);
   const outcome = lastOutcome(job);
-  return html`<tr ref=${row} data-job=${job.name} class=${job.paused ? 'paused' : ''}>
+  return html`<tr data-job=${job.name} class=${`job ${job.paused ? 'paused' : ''}`}>
     <td class="job-name">
       <a href=${jobHref(job.name)}>${job.name}</a>
-      ${job.description && html`<small>${job.description}</small>`}
+      <small title=${job.description}>${job.description}</small>
     </td>
     <td data-label="Schedule">
       <span title=${job.frequency}>${frequency(job.frequency)}</span>
-      ${job.timezone && html`<small>${job.timezone}</small>`}
+      <small>${job.timezone}</small>
     </td>
     <td class="tags" data-label="Tags">
       ${(job.tags || []).map(
@@ -84,7 +92,7 @@ function JobRow({ job, runs, now, observe }) {
     <td data-label="Next run"><${TimeBoth} iso=${job.next_run} now=${now} /></td>
     <td data-label="Last outcome">
       ${outcome.status
-        ? html`<${Status} status=${outcome.status} /> <${TimeBoth} iso=${outcome.at} now=${now} />`
+        ? html`<${Status} status=${outcome.status} /> <${TimeBoth} iso=${outcome.at} now=${now} inline />`
         : html`<span class="muted">never run</span>`}
     </td>
     <td data-label="State">
@@ -93,18 +101,18 @@ function JobRow({ job, runs, now, observe }) {
       ${!job.running && !job.paused && html`<span class="muted">idle</span>`}
     </td>
     <td class="pills" data-label="Recent">${(runs || []).slice(0, PILLS).map((r) => html`<${RunPill} key=${r.id} run=${r} />`)}</td>
-    <td><${JobActions} job=${job} /></td>
+    <td class="actions-cell"><${JobActions} job=${job} /></td>
   </tr>`;
 }
 
 // Rows of jobs that the window of newest runs does not cover fetch their own runs when
-// they scroll into view, a few at a time.
+// they are rendered (which, the list being windowed, means when they come into sight),
+// a few at a time.
 function useRowRuns(recent) {
   const [rowRuns, setRowRuns] = useState(() => new Map());
   const queue = useRef([]);
   const requested = useRef(new Set());
   const inFlight = useRef(0);
-  const observer = useRef(null);
   const recentRef = useRef(recent);
   recentRef.current = recent;
 
@@ -122,31 +130,50 @@ function useRowRuns(recent) {
     }
   };
 
-  useEffect(() => {
-    observer.current = new IntersectionObserver((entries) => {
+  const wanted = useMemo(
+    () => (name) => {
       const window = recentRef.current;
-      if (!window || !window.full) return;
-      for (const entry of entries) {
-        const name = entry.target.dataset.job;
-        if (!entry.isIntersecting || requested.current.has(name)) continue;
-        if ((window.byJob.get(name) || []).length >= PILLS) continue;
-        requested.current.add(name);
-        queue.current.push(name);
-      }
+      if (!window || !window.full || requested.current.has(name)) return;
+      if ((window.byJob.get(name) || []).length >= PILLS) return;
+      requested.current.add(name);
+      queue.current.push(name);
       pump();
-    });
-    return () => observer.current.disconnect();
-  }, []);
-
-  const observe = useMemo(
-    () => (element) => {
-      if (!element || !observer.current) return undefined;
-      observer.current.observe(element);
-      return () => observer.current && observer.current.unobserve(element);
     },
     [],
   );
-  return { rowRuns, observe };
+  return { rowRuns, wanted };
+}
+
+// The rows in sight (plus a margin) of a list of `count` rows of equal height, scrolled
+// with the window. The row height is the CSS variable `--job-row` of the list, so the
+// narrow layout's taller cards need nothing here.
+function useWindowRows(count, body) {
+  const [range, setRange] = useState({ first: 0, last: 40, row: 56 });
+  useLayoutEffect(() => {
+    const update = () => {
+      const element = body.current;
+      if (!element) return;
+      const row = parseFloat(getComputedStyle(element).getPropertyValue('--job-row')) || 56;
+      const top = element.getBoundingClientRect().top;
+      const first = Math.max(0, Math.floor(-top / row) - OVERSCAN);
+      const last = Math.min(count, Math.max(first, Math.ceil((window.innerHeight - top) / row)) + OVERSCAN);
+      setRange((r) => (r.first === first && r.last === last && r.row === row ? r : { first, last, row }));
+    };
+    update();
+    window.addEventListener('scroll', update, { passive: true });
+    window.addEventListener('resize', update);
+    return () => {
+      window.removeEventListener('scroll', update);
+      window.removeEventListener('resize', update);
+    };
+  }, [count]);
+  return range;
+}
+
+function Spacer({ height }) {
+  return height > 0
+    ? html`<tr class="spacer" aria-hidden="true"><td colspan="8" style=${{ height: `${height}px` }}></td></tr>`
+    : null;
 }
 
 export function JobsView({ query }) {
@@ -154,8 +181,9 @@ export function JobsView({ query }) {
   const [search, setSearch] = useState(query.q || '');
   const jobs = usePoll(() => get('/api/jobs'), POLL_MS, []);
   const recent = usePoll(() => (canListRuns() ? loadRecent() : null), POLL_MS, []);
-  const { rowRuns, observe } = useRowRuns(recent.data);
+  const { rowRuns, wanted } = useRowRuns(recent.data);
   const rendered = useRef(false);
+  const body = useRef(null);
 
   const all = jobs.data || [];
   const runsOf = (name) =>
@@ -169,12 +197,15 @@ export function JobsView({ query }) {
       (!needle || j.name.toLowerCase().includes(needle) || (j.description || '').toLowerCase().includes(needle)),
   );
 
+  const range = useWindowRows(shown.length, body);
+
   useEffect(() => {
-    if (jobs.data && !rendered.current) {
+    // for bench/dashboard.py: the first time the list is on screen
+    if (jobs.data && !rendered.current && (range.last > range.first || !shown.length)) {
       rendered.current = true;
       performance.mark('husky:jobs-rendered');
     }
-  }, [jobs.data]);
+  }, [jobs.data, range]);
 
   if (jobs.data === undefined) return jobs.error ? html`<${ErrorNote} error=${jobs.error} />` : html`<${Loading} what="Loading jobs" />`;
   const now = Date.now();
@@ -191,14 +222,20 @@ export function JobsView({ query }) {
       <button class="link" onClick=${() => navigate('/jobs')}>show all</button></p>`}
     <div class="table-wrap">
       <table class="jobs" data-count=${shown.length}>
+        <colgroup>
+          <col class="c-job" /><col class="c-schedule" /><col class="c-tags" /><col class="c-next" />
+          <col class="c-outcome" /><col class="c-state" /><col class="c-pills" /><col class="c-actions" />
+        </colgroup>
         <thead><tr>
           <th>Job</th><th>Schedule</th><th>Tags</th><th>Next run</th><th>Last outcome</th>
           <th>State</th><th>Recent runs</th><th><span class="sr-only">Actions</span></th>
         </tr></thead>
-        <tbody>
-          ${shown.map(
-            (job) => html`<${JobRow} key=${job.name} job=${job} runs=${byJob.get(job.name)} now=${now} observe=${observe} />`,
+        <tbody ref=${body}>
+          <${Spacer} height=${range.first * range.row} />
+          ${shown.slice(range.first, range.last).map(
+            (job) => html`<${JobRow} key=${job.name} job=${job} runs=${byJob.get(job.name)} now=${now} wanted=${wanted} />`,
           )}
+          <${Spacer} height=${Math.max(0, shown.length - range.last) * range.row} />
         </tbody>
       </table>
     </div>

@@ -60,6 +60,55 @@ function useFiltered(lines, version, showHealthcheck, needle) {
   return v.items;
 }
 
+// The scrolling box: only the rows in sight (plus a margin) are rendered. Scrolling
+// re-renders this alone, not the toolbar.
+function LogLines({ items, version, needle, follow, setFollow, empty }) {
+  const [scrollTop, setScrollTop] = useState(0);
+  const [viewport, setViewport] = useState(400);
+  const box = useRef(null);
+
+  useEffect(() => {
+    const element = box.current;
+    const observer = new ResizeObserver(() => setViewport(element.clientHeight));
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, []);
+
+  useLayoutEffect(() => {
+    const element = box.current;
+    if (follow && element) {
+      element.scrollTop = element.scrollHeight;
+      setScrollTop(element.scrollTop);
+    }
+  }, [version, follow, items.length]);
+
+  const onScroll = (event) => {
+    const element = event.currentTarget;
+    setScrollTop(element.scrollTop);
+    const atBottom = element.scrollHeight - element.scrollTop - element.clientHeight < ROW_HEIGHT * 2;
+    if (atBottom !== follow) setFollow(atBottom);
+  };
+
+  const first = Math.max(0, Math.floor(scrollTop / ROW_HEIGHT) - OVERSCAN);
+  const last = Math.min(items.length, Math.ceil((scrollTop + viewport) / ROW_HEIGHT) + OVERSCAN);
+  const rows = [];
+  for (let i = first; i < last; i++) {
+    const line = items[i];
+    // keyed by slot, so a row element is reused for the line that takes its place
+    rows.push(html`<div key=${i % (last - first)} class=${`ln s-${line.stream}`} data-seq=${line.seq}>
+      <span class="seq">${line.seq}</span><span class="ts">${clock(line.ts)}</span><span
+        class="stream">${STREAM_LABEL[line.stream] || line.stream}</span><span
+        class="tx">${highlight(line.line, needle)}</span>
+    </div>`);
+  }
+  return html`<div class="log" ref=${box} onScroll=${onScroll} tabindex="0" aria-label="Log lines">
+    <div class="log-spacer" style=${{ height: `${items.length * ROW_HEIGHT}px` }}>
+      <div class="log-rows" style=${{ transform: `translateY(${first * ROW_HEIGHT}px)` }}>${rows}</div>
+    </div>
+    ${!items.length && html`<p class="muted log-empty">${empty}</p>`}
+  </div>`;
+}
+
 export function LogViewer({ runId, live, status, onEnd }) {
   const lines = useRef([]);
   const counts = useRef({ healthcheck: 0 });
@@ -68,9 +117,6 @@ export function LogViewer({ runId, live, status, onEnd }) {
   const [showHealthcheck, setShowHealthcheck] = useState(false);
   const [follow, setFollow] = useState(true);
   const [search, setSearch] = useState('');
-  const [scrollTop, setScrollTop] = useState(0);
-  const [viewport, setViewport] = useState(400);
-  const box = useRef(null);
   const onEndRef = useRef(onEnd);
   onEndRef.current = onEnd;
 
@@ -98,45 +144,8 @@ export function LogViewer({ runId, live, status, onEnd }) {
     });
   }, [runId]);
 
-  useEffect(() => {
-    const element = box.current;
-    const observer = new ResizeObserver(() => setViewport(element.clientHeight));
-    observer.observe(element);
-    return () => observer.disconnect();
-  }, []);
-
   const needle = search.trim().toLowerCase();
   const items = useFiltered(lines, version, showHealthcheck, needle);
-  const total = items.length * ROW_HEIGHT;
-
-  useLayoutEffect(() => {
-    const element = box.current;
-    if (follow && element) {
-      element.scrollTop = element.scrollHeight;
-      setScrollTop(element.scrollTop);
-    }
-  }, [version, follow, items.length]);
-
-  const onScroll = (event) => {
-    const element = event.currentTarget;
-    setScrollTop(element.scrollTop);
-    const atBottom = element.scrollHeight - element.scrollTop - element.clientHeight < ROW_HEIGHT * 2;
-    if (atBottom !== follow) setFollow(atBottom);
-  };
-
-  const first = Math.max(0, Math.floor(scrollTop / ROW_HEIGHT) - OVERSCAN);
-  const last = Math.min(items.length, Math.ceil((scrollTop + viewport) / ROW_HEIGHT) + OVERSCAN);
-  const rows = [];
-  for (let i = first; i < last; i++) {
-    const line = items[i];
-    rows.push(html`<div key=${i % (last - first || 1)} class=${`ln s-${line.stream}`} data-seq=${line.seq}>
-      <span class="seq">${line.seq}</span><span class="ts">${clock(line.ts)}</span><span
-        class="stream">${STREAM_LABEL[line.stream] || line.stream}</span><span
-        class="tx">${highlight(line.line, needle)}</span>
-    </div>`);
-  }
-
-  const hcCount = counts.current.healthcheck;
   const saveAll = () =>
     download(`run-${runId}.log`, `${lines.current.map((l) => `${l.stream}\t${l.line}`).join('\n')}\n`, 'text/plain');
 
@@ -145,7 +154,7 @@ export function LogViewer({ runId, live, status, onEnd }) {
       <input type="search" class="search" placeholder="Search the log" aria-label="Search the log"
         value=${search} onInput=${(e) => setSearch(e.target.value)} />
       <label><input type="checkbox" checked=${showHealthcheck}
-        onChange=${(e) => setShowHealthcheck(e.target.checked)} /> healthcheck lines (${hcCount})</label>
+        onChange=${(e) => setShowHealthcheck(e.target.checked)} /> healthcheck lines (${counts.current.healthcheck})</label>
       <label><input type="checkbox" checked=${follow} onChange=${(e) => setFollow(e.target.checked)} /> follow</label>
       <button onClick=${saveAll} disabled=${!lines.current.length}>Download</button>
       <span class=${`log-state phase-${state.phase}`} data-phase=${state.phase} role="status">
@@ -156,11 +165,7 @@ export function LogViewer({ runId, live, status, onEnd }) {
         ${' · '}<span class="log-count">${items.length.toLocaleString()}</span>${needle || !showHealthcheck ? ` of ${lines.current.length.toLocaleString()}` : ''} lines
       </span>
     </div>
-    <div class="log" ref=${box} onScroll=${onScroll} tabindex="0" aria-label="Log lines">
-      <div class="log-spacer" style=${{ height: `${total}px` }}>
-        <div class="log-rows" style=${{ transform: `translateY(${first * ROW_HEIGHT}px)` }}>${rows}</div>
-      </div>
-      ${!items.length && html`<p class="muted log-empty">${state.phase === 'connecting' ? 'Connecting…' : 'No lines.'}</p>`}
-    </div>
+    <${LogLines} items=${items} version=${version} needle=${needle} follow=${follow}
+      setFollow=${setFollow} empty=${state.phase === 'connecting' ? 'Connecting…' : 'No lines.'} />
   </section>`;
 }
