@@ -75,6 +75,10 @@ class StoreError(HuskyError):
     """The state database could not do what was asked."""
 
 
+class QueryTooSlow(StoreError):
+    """A search ran past its time budget and was stopped (the caller should narrow it)."""
+
+
 class DaemonError(HuskyError):
     """The daemon answered a request with an error."""
 

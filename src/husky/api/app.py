@@ -14,17 +14,19 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from husky import __version__
 from husky.api import (
+    audit_routes,
     catalog_routes,
     config_routes,
     daemon_routes,
     dashboard_routes,
+    db_routes,
     jobs_routes,
     runs_routes,
     ws_routes,
 )
 from husky.api.follow import FrameCache
 from husky.daemon.runtime import Runtime
-from husky.errors import DaemonError
+from husky.errors import DaemonError, QueryTooSlow
 
 log = logging.getLogger("husky.api")
 
@@ -46,10 +48,13 @@ def create_app(runtime: Runtime) -> FastAPI:
         ws_routes,
         catalog_routes,
         config_routes,
+        audit_routes,
+        db_routes,
         dashboard_routes,
     ):
         app.include_router(module.router)
     app.add_exception_handler(DaemonError, _daemon_error)
+    app.add_exception_handler(QueryTooSlow, _too_slow)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     return app
@@ -58,6 +63,11 @@ def create_app(runtime: Runtime) -> FastAPI:
 async def _daemon_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DaemonError)
     return JSONResponse({"error": str(exc)}, status_code=exc.status)
+
+
+async def _too_slow(_request: Request, exc: Exception) -> JSONResponse:
+    """A search over too much data: the client can narrow it, so it is a 400."""
+    return JSONResponse({"error": str(exc)}, status_code=400)
 
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:

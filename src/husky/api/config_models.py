@@ -6,25 +6,17 @@ the routes build them from the runtime's objects.
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel, Field
 
+from husky.api.data_models import ErrorBody, errors
 from husky.errors import ConfigError
+
+__all__ = ["ErrorBody", "error_responses"]
+
+error_responses = errors
 
 #: The most a `/api/config/validate` or `/api/config/save` request body may hold.
 MAX_CONFIG_BODY = 1024 * 1024
-
-
-class ErrorBody(BaseModel):
-    """Every error answer: `{"error": "<message>"}` (api.md §1)."""
-
-    error: str
-
-
-def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """`responses=` for a route that can answer these statuses with an ErrorBody."""
-    return {status: {"model": ErrorBody} for status in statuses}
 
 
 class TagCount(BaseModel):

@@ -18,6 +18,7 @@ from husky.api.config_models import (
 )
 from husky.api.deps import RuntimeDep
 from husky.config.candidate import check_candidate
+from husky.config.redact_text import redact_secrets
 from husky.errors import DaemonError
 
 router = APIRouter(tags=["config"])
@@ -54,12 +55,14 @@ async def get_config(rt: RuntimeDep) -> ConfigFile:
 
 @router.get("/api/config/daemon", response_model=ConfigFile, responses=error_responses(404, 500))
 async def get_daemon_config(rt: RuntimeDep) -> ConfigFile:
-    """The huskyd.yaml the daemon started with, as it is on disk now."""
+    """The huskyd.yaml the daemon started with, as it is on disk now, with the values of
+    secret keys (`token`, `password_hash`, `client_secret`, …) shown as `"***"`."""
     missing = "no huskyd.yaml found"
     path = rt.daemon_config.path
     if path is None:
         raise DaemonError(missing, 404)
-    return await _read_file(path, rt.daemon_config_display or str(path), missing=missing)
+    file = await _read_file(path, rt.daemon_config_display or str(path), missing=missing)
+    return ConfigFile(path=file.path, yaml=redact_secrets(file.yaml))
 
 
 async def _config_text(request: Request) -> str:

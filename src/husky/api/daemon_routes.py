@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from husky.api import job_models as jm
 from husky.api.deps import RuntimeDep
 from husky.api.shapes import go_duration, ts
 from husky.daemon.runtime import Runtime
@@ -18,7 +19,7 @@ def _uptime(rt: Runtime) -> str:
     return go_duration(rt.clock.now() - rt.started_at)
 
 
-@router.get("/api/status")
+@router.get("/api/status", response_model=jm.DaemonStatus)
 async def status(rt: RuntimeDep) -> dict[str, Any]:
     return {
         "ok": True,
@@ -29,7 +30,7 @@ async def status(rt: RuntimeDep) -> dict[str, Any]:
     }
 
 
-@router.get("/api/daemon/info")
+@router.get("/api/daemon/info", response_model=jm.DaemonInfo)
 async def info(rt: RuntimeDep) -> dict[str, Any]:
     active = {a.job.name for a in rt.executor.active.values() if a.executing}
     return {
@@ -47,13 +48,13 @@ async def info(rt: RuntimeDep) -> dict[str, Any]:
     }
 
 
-@router.post("/api/daemon/stop")
+@router.post("/api/daemon/stop", response_model=jm.Stopping)
 async def stop(rt: RuntimeDep) -> dict[str, Any]:
     rt.request_stop()
     return {"ok": True, "message": "daemon stopping"}
 
 
-@router.post("/api/daemon/reload")
+@router.post("/api/daemon/reload", response_model=jm.Outcome, response_model_exclude_none=True)
 async def reload(rt: RuntimeDep) -> dict[str, Any]:
     try:
         await rt.reload()

@@ -25,7 +25,7 @@ from husky.models import LogBatch, LogLine, Run, RunStatus, Stream, format_ts
 
 CHUNK = 32
 """Frames a follower hands over before it lets the event loop run something else."""
-BACKFILL_PAGE = 5_000
+BACKFILL_PAGE = 1_000
 """Lines read from the store at a time when (re)filling a follower."""
 
 
@@ -41,7 +41,7 @@ class FrameCache:
     a limit on how many followers read the store at once (each read holds the GIL in a
     worker thread for a while, which the event loop, reading job pipes, would feel)."""
 
-    def __init__(self, capacity: int = 2048, concurrent_reads: int = 2) -> None:
+    def __init__(self, capacity: int = 2048, concurrent_reads: int = 1) -> None:
         self._frames: OrderedDict[tuple[int, int], list[str]] = OrderedDict()
         self._capacity = capacity
         self.reads = asyncio.Semaphore(concurrent_reads)

@@ -8,7 +8,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from husky.api import data_models as m
+from husky.api import job_models as jm
 from husky.api.deps import RuntimeDep
+from husky.api.fastjson import FastJSONResponse
 from husky.api.params import int_param
 from husky.api.shapes import job_summary_json, run_json
 from husky.daemon.runtime import Runtime
@@ -18,11 +21,11 @@ router = APIRouter(tags=["jobs"])
 MAX_REASON = 500
 
 
-@router.get("/api/jobs", response_model=list[dict[str, Any]])
-async def list_jobs(rt: RuntimeDep, tag: str | None = None) -> JSONResponse:
+@router.get("/api/jobs", response_model=list[jm.JobSummary])
+async def list_jobs(rt: RuntimeDep, tag: str | None = None) -> FastJSONResponse:
     states = await rt.store.job_states()
     running = {a.job.name for a in rt.executor.active.values() if a.executing}
-    return JSONResponse(
+    return FastJSONResponse(
         [
             job_summary_json(
                 job,
@@ -37,7 +40,7 @@ async def list_jobs(rt: RuntimeDep, tag: str | None = None) -> JSONResponse:
     )
 
 
-@router.post("/api/jobs/pause")
+@router.post("/api/jobs/pause", response_model=jm.TagPaused, responses=m.errors(400))
 async def pause_tag(rt: RuntimeDep, tag: str | None = None) -> dict[str, Any]:
     """Pause every job with the tag (api.md §6; scheduling.md §8)."""
     if not tag:
@@ -49,7 +52,7 @@ async def pause_tag(rt: RuntimeDep, tag: str | None = None) -> dict[str, Any]:
     return {"ok": True, "paused": len(names), "tag": tag}
 
 
-@router.post("/api/jobs/resume")
+@router.post("/api/jobs/resume", response_model=jm.TagResumed, responses=m.errors(400))
 async def resume_tag(rt: RuntimeDep, tag: str | None = None) -> dict[str, Any]:
     if not tag:
         raise DaemonError("tag query parameter is required", 400)
@@ -59,13 +62,14 @@ async def resume_tag(rt: RuntimeDep, tag: str | None = None) -> dict[str, Any]:
     return {"ok": True, "resumed": resumed, "tag": tag}
 
 
-@router.get("/api/jobs/{name}")
-async def get_job(name: str, rt: RuntimeDep, runs: str | None = None) -> dict[str, Any]:
+@router.get("/api/jobs/{name}", response_model=jm.JobDetail, responses=m.errors(404))
+async def get_job(name: str, rt: RuntimeDep, runs: str | None = None) -> JSONResponse:
     job = rt.config.jobs.get(name)
     if job is None:
         raise DaemonError("job not found", 404)
     recent = await rt.store.list_runs(job_name=name, limit=int_param(runs, 20, maximum=1000))
-    return {"name": name, "job": job.to_dict(redact="all"), "runs": [run_json(r) for r in recent]}
+    runs_json = [run_json(r) for r in recent]
+    return JSONResponse({"name": name, "job": job.to_dict(redact="all"), "runs": runs_json})
 
 
 async def _reason(request: Request) -> str | None:
@@ -82,7 +86,13 @@ async def _reason(request: Request) -> str | None:
     return reason
 
 
-@router.post("/api/jobs/{name}/run", status_code=202)
+@router.post(
+    "/api/jobs/{name}/run",
+    status_code=202,
+    response_model=jm.RunAccepted,
+    responses=m.errors(400, 404, 409),
+    openapi_extra=jm.REASON_BODY,
+)
 async def run_job(name: str, request: Request, rt: RuntimeDep) -> JSONResponse:
     rt.job_or_404(name)
     reason = await _reason(request)
@@ -91,14 +101,19 @@ async def run_job(name: str, request: Request, rt: RuntimeDep) -> JSONResponse:
     return JSONResponse({"ok": True, "run_id": run.id}, status_code=202)
 
 
-@router.post("/api/jobs/{name}/cancel")
+@router.post("/api/jobs/{name}/cancel", response_model=m.Ok, responses=m.errors(400, 404))
 async def cancel_job(name: str, rt: RuntimeDep) -> dict[str, Any]:
     rt.job_or_404(name)
     rt.cancel_job(name)
     return {"ok": True}
 
 
-@router.post("/api/jobs/{name}/retry", status_code=202)
+@router.post(
+    "/api/jobs/{name}/retry",
+    status_code=202,
+    response_model=jm.RunAccepted,
+    responses=m.errors(404, 409),
+)
 async def retry_job(name: str, rt: RuntimeDep) -> JSONResponse:
     """Same as run, with reason `manual retry` (execution.md §13)."""
     run = await rt.run_job(name, reason="manual retry", triggered_by="cli: manual retry")
@@ -110,21 +125,21 @@ def _known(rt: Runtime, name: str) -> None:
         raise DaemonError(f'unknown job "{name}"', 400)
 
 
-@router.post("/api/jobs/{name}/pause")
+@router.post("/api/jobs/{name}/pause", response_model=m.Ok, responses=m.errors(400))
 async def pause_job(name: str, rt: RuntimeDep) -> dict[str, Any]:
     _known(rt, name)
     rt.pause([name])
     return {"ok": True}
 
 
-@router.post("/api/jobs/{name}/resume")
+@router.post("/api/jobs/{name}/resume", response_model=m.Ok, responses=m.errors(400))
 async def resume_job(name: str, rt: RuntimeDep) -> dict[str, Any]:
     _known(rt, name)
     rt.resume([name])
     return {"ok": True}
 
 
-@router.post("/api/jobs/{name}/skip")
+@router.post("/api/jobs/{name}/skip", response_model=jm.Skipped, responses=m.errors(400))
 async def skip_job(name: str, rt: RuntimeDep) -> dict[str, Any]:
     """I7: skip the job's PENDING runs and its next scheduled occurrence."""
     _known(rt, name)

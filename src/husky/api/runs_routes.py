@@ -9,7 +9,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from husky.api import data_models as m
+from husky.api import job_models as jm
 from husky.api.deps import RuntimeDep
+from husky.api.fastjson import FastJSONResponse
 from husky.api.follow import RunFeed, end_frame
 from husky.api.params import flag_param, int_param, run_id_param
 from husky.api.shapes import log_json, output_json, run_json
@@ -19,7 +22,7 @@ from husky.models import Stream
 router = APIRouter(tags=["runs"])
 
 
-@router.get("/api/runs/{run_id}", response_model=dict[str, Any])
+@router.get("/api/runs/{run_id}", response_model=m.Run, responses=m.errors(400, 404))
 async def get_run(run_id: str, rt: RuntimeDep) -> JSONResponse:
     rid = run_id_param(run_id)
     active = rt.executor.active.get(rid)
@@ -29,14 +32,14 @@ async def get_run(run_id: str, rt: RuntimeDep) -> JSONResponse:
     return JSONResponse(run_json(run))
 
 
-@router.get("/api/runs/{run_id}/logs")
+@router.get("/api/runs/{run_id}/logs", response_model=list[m.LogLine], responses=m.errors(400))
 async def get_logs(
     run_id: str,
     rt: RuntimeDep,
     limit: str | None = None,
     offset: str | None = None,
     include_healthcheck: str | None = None,
-) -> list[dict[str, Any]]:
+) -> FastJSONResponse:
     """Paging first (by seq), then healthcheck lines removed unless asked for (api.md §6)."""
     lines = await rt.store.get_logs(
         run_id_param(run_id),
@@ -44,16 +47,28 @@ async def get_logs(
         limit=int_param(limit, 500, minimum=1, maximum=100_000),
     )
     keep_hc = flag_param(include_healthcheck)
-    return [log_json(line) for line in lines if keep_hc or line.stream is not Stream.HEALTHCHECK]
+    return FastJSONResponse(
+        [log_json(line) for line in lines if keep_hc or line.stream is not Stream.HEALTHCHECK]
+    )
 
 
-@router.get("/api/runs/{run_id}/outputs")
+@router.get("/api/runs/{run_id}/outputs", response_model=list[m.RunOutput], responses=m.errors(400))
 async def get_outputs(run_id: str, rt: RuntimeDep) -> list[dict[str, Any]]:
     """The values the run captured, in insertion order."""
     return [output_json(o) for o in await rt.store.get_outputs(run_id=run_id_param(run_id))]
 
 
-@router.get("/api/runs/{run_id}/follow")
+@router.get(
+    "/api/runs/{run_id}/follow",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "NDJSON: one LogFrame per line",
+            "content": {"application/x-ndjson": {"schema": jm.LogFrame.model_json_schema()}},
+        },
+        **m.errors(400, 404),
+    },
+)
 async def follow(
     run_id: str, request: Request, rt: RuntimeDep, include_healthcheck: str | None = None
 ) -> StreamingResponse:

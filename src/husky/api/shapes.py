@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from husky.config.effective import Job
 from husky.config.parse import format_duration
 from husky.models import JobState, LogLine, Run, RunOutput, format_ts
+from husky.store.queries import Alert
+
+#: `format_ts` memoised: formatting costs ~20x a lookup, and the same instants recur
+#: (every poll of a view re-reads the same rows; a chunk of log lines shares one).
+stamp = lru_cache(maxsize=16384)(format_ts)
 
 
 def ts(value: datetime | None) -> str | None:
-    return None if value is None else format_ts(value)
+    return None if value is None else stamp(value)
 
 
 def go_duration(value: timedelta) -> str:
@@ -38,7 +44,7 @@ def run_json(run: Run) -> dict[str, Any]:
         if value is not None:
             out[key] = value
     out["sla_breached"] = run.sla_breached
-    out["created_at"] = format_ts(run.created_at)
+    out["created_at"] = stamp(run.created_at)
     return out
 
 
@@ -48,7 +54,7 @@ def log_json(line: LogLine) -> dict[str, Any]:
         "seq": line.seq,
         "stream": str(line.stream),
         "line": line.line,
-        "ts": format_ts(line.ts),
+        "ts": stamp(line.ts),
     }
 
 
@@ -84,4 +90,37 @@ def job_summary_json(
     out["running"] = running
     if paused:
         out["paused"] = True
+    return out
+
+
+def alert_json(alert: Alert) -> dict[str, Any]:
+    """api.md §5 Alert: `run_id`, `event`, `last_attempt_at`, `error`, `payload` omitted
+    when NULL or empty."""
+    out: dict[str, Any] = {"id": alert.id, "job_name": alert.job_name}
+    if alert.run_id is not None:
+        out["run_id"] = alert.run_id
+    if alert.event:
+        out["event"] = alert.event
+    out.update(channel=alert.channel, status=alert.status, attempts=alert.attempts)
+    if alert.last_attempt_at is not None:
+        out["last_attempt_at"] = stamp(alert.last_attempt_at)
+    if alert.error:
+        out["error"] = alert.error
+    out["sent_at"] = stamp(alert.sent_at)
+    if alert.payload:
+        out["payload"] = alert.payload
+    return out
+
+
+def state_json(state: JobState) -> dict[str, Any]:
+    """A `job_state` row for `/api/db/state`: the five columns of store.md §3, NULLs omitted."""
+    out: dict[str, Any] = {"job_name": state.job_name}
+    for key, value in (
+        ("last_success", ts(state.last_success)),
+        ("last_failure", ts(state.last_failure)),
+        ("next_run", ts(state.next_run)),
+        ("lock_pid", state.lock_pid),
+    ):
+        if value is not None:
+            out[key] = value
     return out

@@ -10,6 +10,7 @@ import sys
 
 import click
 
+from husky.cli.audit_cmds import audit_command
 from husky.cli.catalog_cmds import integrations_group, tags_group
 from husky.cli.config_cmds import config_group, validate_command
 from husky.cli.context import CONTEXT_SETTINGS, Settings
@@ -21,6 +22,7 @@ from husky.cli.daemon_cmds import (
     stop_command,
 )
 from husky.cli.dash_cmd import dash_command
+from husky.cli.export_cmd import export_command
 from husky.cli.run_cmds import (
     cancel_command,
     history_command,
@@ -88,6 +90,8 @@ for command in (
     tags_group,
     integrations_group,
     dash_command,
+    audit_command,
+    export_command,
 ):
     cli.add_command(command)
 

@@ -31,6 +31,7 @@ from husky.scheduler.cycle import Refused, Request
 from husky.scheduler.dispatch import Dispatcher
 from husky.scheduler.loop import ScheduleLoop
 from husky.store.base import StateStore
+from husky.store.queries import AlertRetry
 
 log = logging.getLogger("husky.daemon")
 
@@ -173,3 +174,23 @@ class Runtime:
 
     def request_stop(self) -> None:
         self.stop_requested.set()
+
+    # -- data fixes (api.md §6 /api/db/*) -----------------------------------------------
+
+    async def retry_alert(self, alert_id: int) -> None:
+        """Put a delivered or failed alert back to `pending`, attempts + 1.
+
+        Only the row changes for now; re-sending it (I20) belongs here, after the update.
+        """
+        outcome = await self.store.retry_alert(alert_id)
+        if outcome is AlertRetry.NOT_FOUND:
+            raise DaemonError("alert not found", 404)
+        if outcome is AlertRetry.ALREADY_PENDING:
+            raise DaemonError("alert is already pending retry", 409)
+
+    async def clear_lock(self, job: str) -> None:
+        """NULL the job's `lock_pid`; refused (409) while the job has a RUNNING run."""
+        if not await self.store.clear_lock(job):
+            raise DaemonError(
+                f'job "{job}" has a RUNNING execution; stop it before clearing the lock', 409
+            )

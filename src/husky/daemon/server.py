@@ -58,6 +58,7 @@ def bind_tcp(addr: str) -> socket.socket:
     # without it a keep-alive response written in two parts waits ~40 ms for a delayed ACK.
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # inherited by accepted ones
     sock.bind((host, int(port)))
     sock.listen(512)
     sock.setblocking(False)

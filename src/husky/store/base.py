@@ -24,6 +24,7 @@ from husky.models import (
     RunStatus,
     Stream,
 )
+from husky.store.queries import Alert, AlertFilter, AlertRetry, LogFilter, OutputFilter, RunFilter
 
 
 class StateStore(Protocol):
@@ -135,3 +136,25 @@ class StateStore(Protocol):
     # -- lifecycle --------------------------------------------------------------------
     async def close(self) -> None:
         """Flush, stop the writer, close connections."""
+
+    # -- data views (api.md §6: /api/audit, /api/db/*; store.md §4) ---------------------
+    async def search_runs(self, f: RunFilter, *, limit: int, offset: int = 0) -> list[Run]:
+        """Runs matching every filter, newest first (id DESC), then LIMIT/OFFSET."""
+
+    async def search_logs(self, f: LogFilter, *, limit: int, offset: int = 0) -> list[LogLine]:
+        """Log lines matching every filter by run_id DESC, seq ASC, then LIMIT/OFFSET."""
+
+    async def search_outputs(
+        self, f: OutputFilter, *, limit: int, offset: int = 0
+    ) -> list[RunOutput]:
+        """Outputs matching every filter, newest first (id DESC)."""
+
+    async def list_alerts(self, f: AlertFilter, *, limit: int, offset: int = 0) -> list[Alert]:
+        """Alert rows matching every filter, newest first (id DESC)."""
+
+    async def retry_alert(self, alert_id: int) -> AlertRetry:
+        """One write transaction: a non-pending alert becomes `pending` with attempts + 1."""
+
+    async def clear_lock(self, job_name: str) -> bool:
+        """One write transaction: the job's `lock_pid` becomes NULL (no row is fine), unless
+        the job has a RUNNING run — then nothing changes and the answer is False."""

@@ -35,6 +35,7 @@ from husky.models import (
     Stream,
 )
 from husky.store.base import StateStore
+from husky.store.queries import Alert, AlertFilter, AlertRetry, LogFilter, OutputFilter, RunFilter
 from husky.store.sqlite_reader import SQLiteReader
 from husky.store.sqlite_rows import (
     INSERT_OUTPUT,
@@ -48,6 +49,7 @@ from husky.store.sqlite_rows import (
     ts_text,
 )
 from husky.store.sqlite_schema import connect
+from husky.store.sqlite_views import clear_lock, retry_alert
 from husky.store.sqlite_writer import SQLiteWriter
 
 T = TypeVar("T")
@@ -359,6 +361,28 @@ class SQLiteStore:
             conn.execute(sql, params)
 
         await self.write(run)
+
+    # -- data views (sqlite_views.py) -------------------------------------------------------
+
+    async def search_runs(self, f: RunFilter, *, limit: int, offset: int = 0) -> list[Run]:
+        return await asyncio.to_thread(self.reader.search_runs, f, limit=limit, offset=offset)
+
+    async def search_logs(self, f: LogFilter, *, limit: int, offset: int = 0) -> list[LogLine]:
+        return await asyncio.to_thread(self.reader.search_logs, f, limit=limit, offset=offset)
+
+    async def search_outputs(
+        self, f: OutputFilter, *, limit: int, offset: int = 0
+    ) -> list[RunOutput]:
+        return await asyncio.to_thread(self.reader.search_outputs, f, limit=limit, offset=offset)
+
+    async def list_alerts(self, f: AlertFilter, *, limit: int, offset: int = 0) -> list[Alert]:
+        return await asyncio.to_thread(self.reader.list_alerts, f, limit=limit, offset=offset)
+
+    async def retry_alert(self, alert_id: int) -> AlertRetry:
+        return await self.write(lambda conn: retry_alert(conn, alert_id))
+
+    async def clear_lock(self, job_name: str) -> bool:
+        return await self.write(lambda conn: clear_lock(conn, job_name))
 
 
 if TYPE_CHECKING:  # mypy checks SQLiteStore against the protocol here

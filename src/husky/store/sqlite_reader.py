@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from husky.errors import StoreError
+from husky.errors import QueryTooSlow, StoreError
 from husky.models import JobState, LogLine, Run, RunOutput, RunStatus, Stream
+from husky.store.queries import Alert, AlertFilter, LogFilter, OutputFilter, RunFilter
 from husky.store.sqlite_rows import (
     JOB_STATE_COLUMNS,
     LOG_COLUMNS,
@@ -28,8 +30,19 @@ from husky.store.sqlite_rows import (
     run_from_row,
 )
 from husky.store.sqlite_schema import connect
+from husky.store.sqlite_views import (
+    alert_from_row,
+    alerts_query,
+    install_functions,
+    logs_query,
+    outputs_query,
+    runs_query,
+)
 
 _ACTIVE = (RunStatus.PENDING.value, RunStatus.RUNNING.value)
+
+SEARCH_BUDGET = 5.0
+"""Seconds a data-view search may run (a substring search scans every log line)."""
 
 
 def _marks(n: int) -> str:
@@ -172,6 +185,7 @@ class SQLiteReader:
     def _open(self) -> sqlite3.Connection:
         conn = connect(self.path, busy_timeout_ms=self._busy_timeout_ms, wal_autocheckpoint=0)
         conn.execute("PRAGMA query_only = ON")
+        install_functions(conn)
         return conn
 
     @contextmanager
@@ -192,9 +206,37 @@ class SQLiteReader:
             if not keep:
                 conn.close()
 
-    def _query(self, sql: str, params: Sequence[Any]) -> list[Any]:
+    def _query(self, sql: str, params: Sequence[Any], budget: float | None = None) -> list[Any]:
+        """Rows of one query; with a `budget` (seconds) SQLite stops it when time is up."""
+        deadline = None if budget is None else time.monotonic() + budget
         try:
             with self._connection() as conn:
-                return conn.execute(sql, params).fetchall()
+                if deadline is not None:
+                    conn.set_progress_handler(lambda: time.monotonic() > deadline, 20_000)
+                try:
+                    return conn.execute(sql, params).fetchall()
+                finally:
+                    if deadline is not None:
+                        conn.set_progress_handler(None, 0)
         except sqlite3.Error as exc:
+            if deadline is not None and time.monotonic() > deadline:
+                raise QueryTooSlow(
+                    f"the search took longer than {budget:g}s and was stopped;"
+                    " narrow it (run_id, job, since, …)"
+                ) from exc
             raise StoreError(f"state database read failed: {exc}") from exc
+
+    # -- data views (sqlite_views.py) -------------------------------------------------------
+
+    def search_runs(self, f: RunFilter, *, limit: int, offset: int = 0) -> list[Run]:
+        rows = self._query(*runs_query(f, limit, offset), budget=SEARCH_BUDGET)
+        return [run_from_row(r) for r in rows]
+
+    def search_logs(self, f: LogFilter, *, limit: int, offset: int = 0) -> list[LogLine]:
+        return logs_from_rows(self._query(*logs_query(f, limit, offset), budget=SEARCH_BUDGET))
+
+    def search_outputs(self, f: OutputFilter, *, limit: int, offset: int = 0) -> list[RunOutput]:
+        return [output_from_row(r) for r in self._query(*outputs_query(f, limit, offset))]
+
+    def list_alerts(self, f: AlertFilter, *, limit: int, offset: int = 0) -> list[Alert]:
+        return [alert_from_row(r) for r in self._query(*alerts_query(f, limit, offset))]
