@@ -46,7 +46,7 @@ function View({ route }) {
     case 'dag':
       return html`<${DagView} query=${query} />`;
     case 'timeline':
-      return html`<${TimelineView} />`;
+      return html`<${TimelineView} query=${query} />`;
     case 'audit':
       return html`<${AuditView} query=${query} />`;
     case 'data':

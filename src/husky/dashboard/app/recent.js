@@ -56,11 +56,17 @@ export function mergeRuns(...lists) {
 export function jobStatus(job, runs) {
   if (job && job.running) return 'RUNNING';
   if (runs && runs.length) return runs[0].status;
-  return lastOutcome(job).status;
+  return lastOutcome(job, runs).status;
 }
 
-// SUCCESS or FAILED with its time, from whichever of last_success / last_failure is later.
-export function lastOutcome(job) {
+const ENDED = new Set(['SUCCESS', 'FAILED', 'CANCELLED', 'SKIPPED', 'RETRYING']);
+
+// How the job's latest finished run ended, with its time: from its newest runs when they
+// are known (so a skipped or cancelled run counts too), else from job_state's
+// last_success / last_failure, whichever is later.
+export function lastOutcome(job, runs) {
+  const ended = (runs || []).find((r) => ENDED.has(r.status));
+  if (ended) return { status: ended.status, at: ended.finished_at || ended.created_at };
   const ok = job && job.last_success;
   const bad = job && job.last_failure;
   if (!ok && !bad) return { status: null, at: null };

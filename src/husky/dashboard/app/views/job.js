@@ -71,7 +71,7 @@ export function JobView({ name }) {
   }
   const { job, runs } = detail.data;
   const summary = (list.data || []).find((j) => j.name === name) || { name };
-  const outcome = lastOutcome(summary);
+  const outcome = lastOutcome(summary, runs);
   const now = Date.now();
   const fields = [
     ['Frequency', html`${frequency(job.frequency)} <code>${job.frequency}</code>`],

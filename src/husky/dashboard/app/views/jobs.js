@@ -29,7 +29,8 @@ const POLL_MS = 3000;
 const ROW_FETCHES = 4; // rows' own run fetches in flight at once
 const OVERSCAN = 8; // rows rendered beyond each edge of the window
 
-// Health of a tag: how many of its jobs are failing, fine, running, paused, never run.
+// Health of a tag: how many of its jobs failed last, succeeded, run (or wait for a retry),
+// are paused, or neither (never run, or skipped or cancelled last).
 function tagHealth(jobs, runsByJob) {
   const tags = new Map();
   for (const job of jobs) {
@@ -39,10 +40,10 @@ function tagHealth(jobs, runsByJob) {
       if (!h) tags.set(tag, (h = { tag, total: 0, failed: 0, ok: 0, running: 0, paused: 0, none: 0 }));
       h.total += 1;
       if (job.paused) h.paused += 1;
-      if (status === 'RUNNING' || status === 'PENDING') h.running += 1;
-      else if (status === 'FAILED' || status === 'CANCELLED') h.failed += 1;
-      else if (status) h.ok += 1;
-      else h.none += 1;
+      if (status === 'RUNNING' || status === 'PENDING' || status === 'RETRYING') h.running += 1;
+      else if (status === 'FAILED') h.failed += 1;
+      else if (status === 'SUCCESS') h.ok += 1;
+      else h.none += 1; // never run, or its latest run was skipped or cancelled
     }
   }
   return [...tags.values()].sort((a, b) => a.tag.localeCompare(b.tag));
@@ -59,7 +60,7 @@ function TagStrip({ health, current }) {
     ${health.map((h) => {
       const summary =
         `${h.total} jobs: ${h.failed} failing, ${h.ok} fine, ${h.running} running, ` +
-        `${h.paused} paused, ${h.none} never run`;
+        `${h.paused} paused, ${h.none} not run, skipped or cancelled`;
       return html`<a key=${h.tag} class=${`tag-card ${current === h.tag ? 'active' : ''}`}
         href=${href('/jobs', { tag: h.tag })} title=${summary} aria-label=${`tag ${h.tag}: ${summary}`}>
         <strong>${h.tag}</strong>
@@ -74,7 +75,7 @@ function TagStrip({ health, current }) {
 
 function JobRow({ job, runs, now, wanted }) {
   useEffect(() => wanted(job.name), [job.name, wanted]);
-  const outcome = lastOutcome(job);
+  const outcome = lastOutcome(job, runs);
   return html`<tr data-job=${job.name} class=${`job ${job.paused ? 'paused' : ''}`}>
     <td class="job-name">
       <a href=${jobHref(job.name)}>${job.name}</a>
@@ -100,7 +101,9 @@ function JobRow({ job, runs, now, wanted }) {
       ${job.paused && html`<span class="badge st-paused">PAUSED</span>`}
       ${!job.running && !job.paused && html`<span class="muted">idle</span>`}
     </td>
-    <td class="pills" data-label="Recent">${(runs || []).slice(0, PILLS).map((r) => html`<${RunPill} key=${r.id} run=${r} />`)}</td>
+    <td class="pills" data-label="Recent">
+      ${(runs || []).slice(0, PILLS).reverse().map((r) => html`<${RunPill} key=${r.id} run=${r} />`)}
+    </td>
     <td class="actions-cell"><${JobActions} job=${job} /></td>
   </tr>`;
 }
@@ -228,7 +231,7 @@ export function JobsView({ query }) {
         </colgroup>
         <thead><tr>
           <th>Job</th><th>Schedule</th><th>Tags</th><th>Next run</th><th>Last outcome</th>
-          <th>State</th><th>Recent runs</th><th><span class="sr-only">Actions</span></th>
+          <th>State</th><th title="oldest to newest">Recent runs</th><th><span class="sr-only">Actions</span></th>
         </tr></thead>
         <tbody ref=${body}>
           <${Spacer} height=${range.first * range.row} />
