@@ -20,9 +20,9 @@ expect: Any = pytest.importorskip("playwright.sync_api").expect
 
 SLOW_JOB = """
   slow:
-    description: Print three lines over two seconds
+    description: Print three lines over four seconds
     frequency: manual
-    command: "echo one; sleep 1; echo two; sleep 1; echo three"
+    command: "echo one; sleep 2; echo two; sleep 2; echo three"
 """
 
 

@@ -185,6 +185,7 @@ def test_audit_view_filters_and_exports(page: Page, daemon: Project) -> None:
     page.get_by_label("Job").fill("heartbeat")
     page.get_by_role("button", name="Apply").click()
     expect(page).to_have_url(re.compile(r"job=heartbeat"))
+    expect(rows.filter(has_not_text="heartbeat")).to_have_count(0)  # the filtered page is in
     expect(rows.first).to_contain_text("heartbeat")
     names = rows.evaluate_all("rs => rs.map(r => r.cells[1].textContent)")
     assert names and set(names) == {"heartbeat"}
