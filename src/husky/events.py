@@ -1,10 +1,10 @@
 """The in-process events bus: run state changes and log lines, published once.
 
 The runner writes to the store first (the durable copy, with backpressure) and then
-publishes here for live followers: `husky logs --tail`, WebSockets and, later,
-notifications. Publishing never blocks: each follower has a bounded queue, and a
-follower that falls behind is marked `lagged` and stops receiving until it has
-caught up from the store's copy (`resync`). A slow reader can never slow a job.
+publishes here for live followers: `husky logs --tail`, WebSockets and notifications
+(SLA breaches, forced kills). Publishing never blocks: each follower has a bounded
+queue, and a follower that falls behind is marked `lagged` and stops receiving until it
+has caught up from the store's copy (`resync`). A slow reader can never slow a job.
 """
 
 from __future__ import annotations
@@ -36,7 +36,16 @@ class SlaBreached:
     run: Run
 
 
-Event = RunChanged | LogsAppended | SlaBreached
+@dataclass(frozen=True)
+class ForcedKill:
+    """A run's process group outlived SIGTERM and its grace and was SIGKILLed
+    (huskyd.yaml `alerts.on_forced_kill`); `why` says what stopped it."""
+
+    run: Run
+    why: str
+
+
+Event = RunChanged | LogsAppended | SlaBreached | ForcedKill
 
 
 @dataclass(eq=False)
@@ -46,6 +55,7 @@ class Follower:
     run_id: int | None
     queue: asyncio.Queue[Event] = field(default_factory=lambda: asyncio.Queue(maxsize=1024))
     lagged: bool = False
+    kinds: tuple[type[Event], ...] = ()  # only these event types (empty = all)
 
     async def get(self) -> Event:
         return await self.queue.get()
@@ -59,8 +69,10 @@ class EventBus:
     def __init__(self) -> None:
         self._followers: set[Follower] = set()
 
-    def follow(self, run_id: int | None = None, *, maxsize: int = 1024) -> Follower:
-        follower = Follower(run_id, asyncio.Queue(maxsize=maxsize))
+    def follow(
+        self, run_id: int | None = None, *, maxsize: int = 1024, kinds: tuple[type[Event], ...] = ()
+    ) -> Follower:
+        follower = Follower(run_id, asyncio.Queue(maxsize=maxsize), kinds=kinds)
         self._followers.add(follower)
         return follower
 
@@ -71,6 +83,8 @@ class EventBus:
         run_id = event.run_id if isinstance(event, LogsAppended) else event.run.id
         for follower in self._followers:
             if follower.run_id is not None and follower.run_id != run_id:
+                continue
+            if follower.kinds and not isinstance(event, follower.kinds):
                 continue
             if follower.lagged and isinstance(event, LogsAppended):
                 continue

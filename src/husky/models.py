@@ -148,3 +148,38 @@ class RunOutput:
     value: str
     cycle_id: str
     created_at: datetime
+
+
+class AlertStatus(StrEnum):
+    """Where a notification's delivery stands (store.md `alerts.status`)."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class NewAlert:
+    """An `alerts` row as the notifier writes it, `pending`, before the first attempt."""
+
+    job_name: str
+    run_id: int | None
+    event: str
+    channel: str
+    payload: str  # JSON text, notifications.md §8
+    created_at: datetime  # stored as `sent_at`
+
+
+@dataclass(frozen=True)
+class Alert:
+    id: int
+    job_name: str
+    run_id: int | None
+    event: str
+    channel: str
+    status: AlertStatus
+    attempts: int
+    last_attempt_at: datetime | None
+    error: str | None
+    sent_at: datetime
+    payload: str | None

@@ -10,11 +10,9 @@ from typing import Any
 import pytest
 
 from husky.errors import QueryTooSlow
-from husky.models import LogLine, RunOutput, RunResult, RunStatus, Stream, Trigger, parse_ts
+from husky.models import Alert, LogLine, RunOutput, RunResult, RunStatus, Stream, Trigger, parse_ts
 from husky.store.queries import (
-    Alert,
     AlertFilter,
-    AlertRetry,
     LogFilter,
     OutputFilter,
     RunFilter,
@@ -280,28 +278,6 @@ def test_alert_rows_map_every_column(store: SQLiteStore) -> None:
     )
     assert by_id[a3] == Alert(a3, "report", None, "", "slack", "pending", 1, None, None, T0, None)
     assert by_id[a4].sent_at == parse_ts("2026-03-08T07:30:04Z")  # whole seconds parse too
-
-
-def test_retry_alert_marks_it_pending_once(store: SQLiteStore) -> None:
-    a1, a2, a3, _ = seed_alerts(store)
-
-    def state(alert_id: int) -> tuple[str, int]:
-        found = run(store.list_alerts(AlertFilter(), limit=10))
-        alert = next(a for a in found if a.id == alert_id)
-        return alert.status, alert.attempts
-
-    assert run(store.retry_alert(a2)) is AlertRetry.RETRIED
-    assert state(a2) == ("pending", 2)
-    assert run(store.retry_alert(a2)) is AlertRetry.ALREADY_PENDING
-    assert state(a2) == ("pending", 2)
-    assert run(store.retry_alert(a1)) is AlertRetry.RETRIED  # delivered ones too
-    assert state(a1) == ("pending", 2)
-    assert run(store.retry_alert(a3)) is AlertRetry.ALREADY_PENDING
-    assert state(a3) == ("pending", 1)
-    assert run(store.retry_alert(10_000)) is AlertRetry.NOT_FOUND
-
-
-# -- job state --------------------------------------------------------------------------
 
 
 def set_lock(store: SQLiteStore, job: str, pid: int) -> None:

@@ -100,7 +100,7 @@ def test_integration_test_endpoint(project: Project) -> None:
     with _started(project) as api:
         assert _json(api.post("/api/integrations/slack/test")) == {
             "ok": False,
-            "error": "notifications are not available yet",
+            "error": "missing endpoint URL",  # its ${env:…} webhook_url is unset
         }
         assert _json(api.post("/api/integrations/nope/test"), 404) == {
             "error": "integration not found"

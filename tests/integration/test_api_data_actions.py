@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.integration.daemon_helpers import Project
+from tests.integration.daemon_helpers import Project, wait_for
 from tests.integration.data_helpers import JOBS, insert_alerts, set_lock
 
 
@@ -13,7 +13,9 @@ def ids(rows: list[dict[str, Any]]) -> list[int]:
     return [row["id"] for row in rows]
 
 
-def test_alert_retry_sets_pending_once(project: Project) -> None:
+def test_alert_retry_resends_and_refuses_what_it_cannot(project: Project) -> None:
+    """I20: a retry puts the row back to pending and sends it again; rows without a
+    stored message end failed saying so (test_notify.py covers real re-deliveries)."""
     project.write(JOBS)
     project.start()
     failed, delivered, pending = insert_alerts(
@@ -25,17 +27,20 @@ def test_alert_retry_sets_pending_once(project: Project) -> None:
         ],
     )
 
-    def row(alert_id: int) -> tuple[str, int]:
-        alert = next(a for a in project.get("/api/db/alerts") if a["id"] == alert_id)
-        return alert["status"], alert["attempts"]
+    def row(alert_id: int) -> dict[str, Any]:
+        return next(a for a in project.get("/api/db/alerts") if a["id"] == alert_id)
 
     with project.api() as client:
         for alert_id in (failed, delivered):
             response = client.post(f"/api/db/alerts/{alert_id}/retry")
             assert (response.status_code, response.json()) == (200, {"ok": True})
-            assert row(alert_id) == ("pending", 2)  # nothing re-sends yet: it stays pending
+            resent = wait_for(
+                lambda a=alert_id: (r := row(a))["status"] != "pending" and r,
+                what=f"alert {alert_id} to be re-sent",
+            )
+            assert resent["status"] == "failed"
+            assert resent["error"] == "the alert has no message to send again"
         cases = [
-            (client.post(f"/api/db/alerts/{failed}/retry"), 409, "alert is already pending retry"),
             (client.post(f"/api/db/alerts/{pending}/retry"), 409, "alert is already pending retry"),
             (client.post("/api/db/alerts/999999/retry"), 404, "alert not found"),
             (client.post("/api/db/alerts/abc/retry"), 400, "invalid alert id"),
@@ -47,7 +52,7 @@ def test_alert_retry_sets_pending_once(project: Project) -> None:
         ]
         for response, status, message in cases:
             assert (response.status_code, response.json()) == (status, {"error": message})
-    assert row(failed) == ("pending", 2) and row(pending) == ("pending", 1)
+    assert row(pending)["status"] == "pending"
 
 
 def test_clear_lock(project: Project) -> None:

@@ -87,9 +87,9 @@ def test_integrations_list(project: Project) -> None:
 
 def test_integrations_test(project: Project) -> None:
     project.write(JOBS)
-    known = project.husky("integrations", "test", "ops")
+    known = project.husky("integrations", "test", "slack")  # ${env:…} URL unset
     assert (known.returncode, known.stdout) == (1, "")
-    assert known.stderr == "Error: notifications are not available yet\n"
+    assert known.stderr == "Error: missing endpoint URL\n"
     unknown = project.husky("integrations", "test", "nope")
     assert (unknown.returncode, unknown.stderr) == (1, 'Error: integration "nope" not found\n')
 

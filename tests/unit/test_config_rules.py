@@ -265,6 +265,12 @@ CASES = [
         "must be true or false",
     ),
     (
+        "notify-include-healthcheck-bool",
+        with_job("notify:\n  on_failure:\n    channel: s\n    include_healthcheck: yes please\n"),
+        "jobs.a.notify.on_failure.include_healthcheck",
+        "must be true or false",
+    ),
+    (
         "notify-template-variable",
         with_job("notify:\n  on_failure:\n    channel: s\n    message: '{{ run.colour }}'\n"),
         "jobs.a.notify.on_failure.message",

@@ -15,6 +15,7 @@ from husky.api.deps import RuntimeDep
 from husky.config.catalog import integration_status, tag_counts
 from husky.errors import DaemonError, HuskyError
 from husky.notify.probe import send_test
+from husky.notify.settings import DeliverySettings
 
 router = APIRouter(tags=["config"])
 _TEST_PATH = "/api/integrations/{name}/test"
@@ -53,7 +54,7 @@ async def test_integration(name: str, rt: RuntimeDep) -> OkResult:
     if integration is None:
         raise DaemonError("integration not found", 404)
     try:
-        await send_test(integration)
+        await send_test(integration, DeliverySettings.from_daemon_config(rt.daemon_config))
     except HuskyError as exc:
         return OkResult(ok=False, error=str(exc))
     return OkResult(ok=True)

@@ -8,8 +8,7 @@ from typing import Any
 
 from husky.config.effective import Job
 from husky.config.parse import format_duration
-from husky.models import JobState, LogLine, Run, RunOutput, format_ts
-from husky.store.queries import Alert
+from husky.models import Alert, JobState, LogLine, Run, RunOutput, format_ts
 
 #: `format_ts` memoised: formatting costs ~20x a lookup, and the same instants recur
 #: (every poll of a view re-reads the same rows; a chunk of log lines shares one).
@@ -101,7 +100,7 @@ def alert_json(alert: Alert) -> dict[str, Any]:
         out["run_id"] = alert.run_id
     if alert.event:
         out["event"] = alert.event
-    out.update(channel=alert.channel, status=alert.status, attempts=alert.attempts)
+    out.update(channel=alert.channel, status=str(alert.status), attempts=alert.attempts)
     if alert.last_attempt_at is not None:
         out["last_attempt_at"] = stamp(alert.last_attempt_at)
     if alert.error:

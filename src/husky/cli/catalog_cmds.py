@@ -47,12 +47,19 @@ def integrations_list(settings: Settings) -> None:
 def integrations_test(settings: Settings, name: str) -> None:
     """Send a test message through integration NAME, from this machine."""
     import asyncio
+    from pathlib import Path
 
+    from husky.config.daemon import load_daemon_config
     from husky.errors import UsageError
     from husky.notify.probe import send_test
+    from husky.notify.settings import DeliverySettings
 
-    integration = settings.load().integrations.get(name)
+    config = settings.load()
+    integration = config.integrations.get(name)
     if integration is None:
         raise UsageError(f'integration "{name}" not found')
-    asyncio.run(send_test(integration))
+    # The daemon's http_client (timeout, retries, proxy, CA bundle), as it would send.
+    path = Path(settings.daemon_config) if settings.daemon_config is not None else None
+    daemon = load_daemon_config(path, config.directory, explicit=path is not None)
+    asyncio.run(send_test(integration, DeliverySettings.from_daemon_config(daemon)))
     click.echo(f'integration "{name}" test sent')

@@ -32,6 +32,7 @@ class NotifyTarget:
     message: str = ""
     attach_logs: str = ""
     only_after_failure: bool = False
+    include_healthcheck: bool = False
 
 
 @dataclass(frozen=True)
@@ -123,12 +124,15 @@ class Job:
 
 
 def _notify_dict(t: NotifyTarget) -> dict[str, Any]:
-    return {
+    out: dict[str, Any] = {
         "channel": t.channel,
         "message": t.message,
         "attach_logs": t.attach_logs,
         "only_after_failure": t.only_after_failure,
     }
+    if t.include_healthcheck:  # only when set: the api.md Job shape has the four keys above
+        out["include_healthcheck"] = True
+    return out
 
 
 @dataclass(frozen=True)
@@ -241,7 +245,9 @@ def _job(name: str, j: JobModel, defaults: dict[str, Any], environ: dict[str, st
             t = getattr(j.notify, event)
             if t is not None:
                 attach = "" if t.attach_logs is None else str(t.attach_logs)
-                notify[event] = NotifyTarget(t.channel, t.message, attach, t.only_after_failure)
+                notify[event] = NotifyTarget(
+                    t.channel, t.message, attach, t.only_after_failure, t.include_healthcheck
+                )
     schedule = Schedule(
         frequency=frequency,
         zone=zone(timezone),

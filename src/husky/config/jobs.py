@@ -36,8 +36,13 @@ class _Strict(BaseModel):
 class NotifyTarget(_Strict):
     channel: str = Field(description="integration name to send to")
     message: str = ""
-    attach_logs: Any = Field(default=None, description="attach the run's last log lines")
+    attach_logs: Any = Field(
+        default=None, description="attach the run's log lines: none, all or last_<N>_lines"
+    )
     only_after_failure: bool = False
+    include_healthcheck: bool = Field(
+        default=False, description="also attach the healthcheck's lines (left out by default)"
+    )
 
 
 def _expand_shorthand(value: object) -> object:

@@ -30,9 +30,12 @@ from husky.daemon.runtime import Reloadable, Runtime
 from husky.daemon.server import Door, ListenerError, bind_tcp, bind_unix, bound_addr, tcp_options
 from husky.dag import Dag, build_dag
 from husky.errors import ConfigError, DaemonError, HuskyError
-from husky.events import EventBus
+from husky.events import EventBus, ForcedKill
 from husky.executor.runner import Executor, ExecutorSettings
 from husky.models import Trigger
+from husky.notify.notifier import Notifier
+from husky.notify.sender import Sender
+from husky.notify.settings import DeliverySettings
 from husky.paths import DataDir
 from husky.scheduler.cycle import Request
 from husky.scheduler.dispatch import Dispatcher
@@ -138,8 +141,12 @@ async def _serve(
             )
             stack.callback(audit.close)
             executor.on_finalised = audit.record
+        notifier = _notifier(lambda: runtime.config, store, clock, daemon_config)
+        stack.push_async_callback(notifier.close)  # before store.close: rows get written
         paused: set[str] = set()
-        dispatcher = Dispatcher(lambda: runtime.config, store, executor, clock, paused=paused)
+        dispatcher = Dispatcher(
+            lambda: runtime.config, store, executor, clock, paused=paused, notifier=notifier
+        )
         schedule = ScheduleLoop(
             clock, _on_fire(dispatcher), jitter=daemon_config.scheduler.schedule_jitter_delta
         )
@@ -161,6 +168,7 @@ async def _serve(
             dispatcher=dispatcher,
             schedule=schedule,
             paused=paused,
+            notifier=notifier,
         )
         if isinstance(authenticator, Reloadable):
             runtime.reloadables.append(authenticator)  # I19: reloads re-read the token file
@@ -175,6 +183,7 @@ async def _serve(
         await recovery.rearm_pending_retries(runtime)
         await recovery.catch_up(runtime, states)
         await runtime.persist_schedule()
+        await notifier.start(bus)  # re-sends rows a previous daemon left pending
         background = Background()
         retention = recovery.retention_loop(store, clock, daemon_config.storage.retention)
         background.spawn(retention, name="retention")
@@ -219,6 +228,16 @@ def _use_pidfd_child_watcher() -> None:
         watcher = asyncio.PidfdChildWatcher()
         watcher.attach_loop(asyncio.get_running_loop())
         asyncio.set_child_watcher(watcher)
+
+
+def _notifier(
+    config: Callable[[], HuskyConfig], store: SQLiteStore, clock: Clock, daemon: DaemonConfig
+) -> Notifier:
+    try:
+        sender = Sender(DeliverySettings.from_daemon_config(daemon))
+    except OSError as exc:  # ssl.SSLError is one
+        raise StartupError(f"http_client.ca_bundle: {exc}") from None
+    return Notifier(config, store, clock, sender, daemon.alerts)
 
 
 def _working_dir(config_dir: Path, configured: str) -> Path:
@@ -272,6 +291,7 @@ async def _graceful_stop(runtime: Runtime, tcp_door: Door, unix_door: Door) -> N
             if active.run.pgid is not None:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.killpg(active.run.pgid, signal.SIGKILL)
+                runtime.bus.publish(ForcedKill(active.run, "daemon shutdown_timeout reached"))
             if active.task is not None:
                 active.task.cancel()  # the row stays RUNNING: an orphan for the next start
                 tasks.append(active.task)

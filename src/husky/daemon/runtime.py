@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from husky import __version__
 from husky.clock import Clock
@@ -31,7 +31,9 @@ from husky.scheduler.cycle import Refused, Request
 from husky.scheduler.dispatch import Dispatcher
 from husky.scheduler.loop import ScheduleLoop
 from husky.store.base import StateStore
-from husky.store.queries import AlertRetry
+
+if TYPE_CHECKING:
+    from husky.notify.notifier import Notifier
 
 log = logging.getLogger("husky.daemon")
 
@@ -71,6 +73,8 @@ class Runtime:
     #: One `save_config` at a time: check, write and reload must not interleave.
     config_edit: asyncio.Lock = field(default_factory=asyncio.Lock)
     reloadables: list[Reloadable] = field(default_factory=list)
+    #: Notifications; `notifier.resend(alert_id)` re-sends an alert (I20).
+    notifier: Notifier | None = None
 
     # -- jobs -------------------------------------------------------------------------
 
@@ -178,15 +182,11 @@ class Runtime:
     # -- data fixes (api.md §6 /api/db/*) -----------------------------------------------
 
     async def retry_alert(self, alert_id: int) -> None:
-        """Put a delivered or failed alert back to `pending`, attempts + 1.
-
-        Only the row changes for now; re-sending it (I20) belongs here, after the update.
-        """
-        outcome = await self.store.retry_alert(alert_id)
-        if outcome is AlertRetry.NOT_FOUND:
-            raise DaemonError("alert not found", 404)
-        if outcome is AlertRetry.ALREADY_PENDING:
-            raise DaemonError("alert is already pending retry", 409)
+        """I20: put a delivered or failed alert back to `pending` and send it again
+        (404 `alert not found`, 409 `alert is already pending retry`)."""
+        if self.notifier is None:
+            raise DaemonError("notifications are not running", 503)
+        await self.notifier.resend(alert_id)
 
     async def clear_lock(self, job: str) -> None:
         """NULL the job's `lock_pid`; refused (409) while the job has a RUNNING run."""

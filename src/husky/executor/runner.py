@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -20,7 +21,7 @@ from typing import Literal
 from husky.background import Background
 from husky.clock import Clock
 from husky.config.effective import Job
-from husky.events import EventBus, LogsAppended, RunChanged, SlaBreached
+from husky.events import EventBus, ForcedKill, LogsAppended, RunChanged, SlaBreached
 from husky.executor.limits import Slots
 from husky.executor.outputs import OutputCapture
 from husky.executor.process import LineSink, ProcessResult, run_process
@@ -224,6 +225,7 @@ class Executor:
         """Main command, output capture, then the healthcheck (execution.md §4–§11)."""
         capture = OutputCapture(active.job.output)
         process = await self._main(active, capture)
+        self._report_forced_kill(active, process)
         now = self.clock.now()
         if process.cancelled:
             return RunResult(active.cancel_status, now, -1, active.cancel_reason)
@@ -241,6 +243,7 @@ class Executor:
             hc.timeout.total_seconds(),
             (Stream.HEALTHCHECK, Stream.HEALTHCHECK),
         )
+        self._report_forced_kill(active, check)
         now = self.clock.now()
         if check.cancelled:
             return RunResult(active.cancel_status, now, -1, active.cancel_reason)
@@ -392,3 +395,12 @@ class Executor:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait(tasks, timeout=seconds)
         return list(self.active.values())
+
+    # -- notifications ----------------------------------------------------------------
+
+    def _report_forced_kill(self, active: ActiveRun, process: ProcessResult) -> None:
+        """SIGTERM and the grace were not enough (`alerts.on_forced_kill`): the process we
+        stopped for a timeout or a cancel died of SIGKILL."""
+        if (process.timed_out or process.cancelled) and process.signal == signal.SIGKILL:
+            why = "timed out" if process.timed_out else active.cancel_reason
+            self.bus.publish(ForcedKill(active.run, why))

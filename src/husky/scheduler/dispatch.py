@@ -27,6 +27,7 @@ from husky.errors import DaemonError
 from husky.executor.outputs import references, render
 from husky.executor.runner import Executor
 from husky.models import Run, RunResult, RunStatus, Trigger
+from husky.notify.base import NoNotifications, NotifyEvent, RunNotifications
 from husky.scheduler.cycle import Cycle, Refused, Request, retry_delay
 from husky.store.base import StateStore
 
@@ -44,6 +45,7 @@ class Dispatcher:
         *,
         paused: set[str],
         rng: random.Random | None = None,
+        notifier: RunNotifications | None = None,
     ) -> None:
         self.config = config
         self.store = store
@@ -51,6 +53,7 @@ class Dispatcher:
         self.clock = clock
         self.paused = paused
         self.rng = rng or random.Random()
+        self.notifier = notifier or NoNotifications()  # only enqueues: never delays a run
         self.cycles: OrderedDict[str, Cycle] = OrderedDict()
         self.retry_timers: dict[int, asyncio.TimerHandle] = {}  # failed run id → its retry
         self.skip_next: set[str] = set()
@@ -193,6 +196,7 @@ class Dispatcher:
         cycle.in_flight = max(cycle.in_flight - 1, 0)
         if result.status is RunStatus.SUCCESS:
             cycle.succeeded.add(job.name)
+            self.notifier.run_event(NotifyEvent.ON_SUCCESS, job, run)
             await self.successors(job, cycle)
         elif result.status is RunStatus.FAILED:
             retries = job.retries or 0
@@ -246,6 +250,8 @@ class Dispatcher:
         retry_at = self.clock.now() + delay
         await self.store.schedule_retry(run.id, self.clock.now(), retry_at)
         self.executor.announce(self.executor_view(run, RunStatus.RETRYING))
+        upcoming = replace(run, status=RunStatus.RETRYING, attempt=run.attempt + 1)
+        self.notifier.run_event(NotifyEvent.ON_RETRY, job, upcoming)
         log.info(
             "%s attempt %d failed (%s); retry in %.1fs",
             job.name,
@@ -291,6 +297,7 @@ class Dispatcher:
             cycle.succeeded.add(job.name)
             await self.successors(job, cycle)
             return
+        self.notifier.run_event(NotifyEvent.ON_FAILURE, job, run)  # I8: alert, skip, stop
         cycle.failed.add(job.name)
         if policy == "skip":
             await self.store.rewrite_status(

@@ -14,9 +14,12 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from husky.models import (
+    Alert,
+    AlertStatus,
     JobState,
     LogBatch,
     LogLine,
+    NewAlert,
     NewRun,
     Run,
     RunOutput,
@@ -24,7 +27,7 @@ from husky.models import (
     RunStatus,
     Stream,
 )
-from husky.store.queries import Alert, AlertFilter, AlertRetry, LogFilter, OutputFilter, RunFilter
+from husky.store.queries import AlertFilter, LogFilter, OutputFilter, RunFilter
 
 
 class StateStore(Protocol):
@@ -152,9 +155,37 @@ class StateStore(Protocol):
     async def list_alerts(self, f: AlertFilter, *, limit: int, offset: int = 0) -> list[Alert]:
         """Alert rows matching every filter, newest first (id DESC)."""
 
-    async def retry_alert(self, alert_id: int) -> AlertRetry:
-        """One write transaction: a non-pending alert becomes `pending` with attempts + 1."""
-
     async def clear_lock(self, job_name: str) -> bool:
         """One write transaction: the job's `lock_pid` becomes NULL (no row is fine), unless
         the job has a RUNNING run — then nothing changes and the answer is False."""
+
+    # -- alerts (notifications.md §8, I20) ---------------------------------------------
+    async def add_alert(self, alert: NewAlert) -> int:
+        """Insert a `pending` row with 0 attempts, before the first delivery attempt; its id."""
+
+    async def record_attempt(
+        self, alert_id: int, *, attempts: int, at: datetime, error: str | None
+    ) -> None:
+        """After one delivery attempt: the attempts so far, `last_attempt_at`, and the
+        error of that attempt (NULL when it got through)."""
+
+    async def settle_alert(self, alert_id: int, status: AlertStatus, payload: str) -> None:
+        """The final status (`delivered`/`failed`) and the payload with its outcome."""
+
+    async def reopen_alert(self, alert_id: int) -> Alert | None:
+        """Set the row `pending` again for a re-send (I20) and return it; None when there is
+        no such row or it is already `pending` (nothing changed)."""
+
+    async def get_alert(self, alert_id: int) -> Alert | None: ...
+
+    async def pending_alerts(self) -> list[Alert]:
+        """Every `pending` row, oldest first (re-sent when a daemon starts)."""
+
+    async def previous_completed_run(self, job_name: str, before_id: int) -> Run | None:
+        """The job's highest-id run below `before_id` whose status is SUCCESS, FAILED or
+        SKIPPED (store.md §4, `only_after_failure`), or None."""
+
+    async def tail_logs(
+        self, run_id: int, limit: int, *, streams: Sequence[Stream] = ()
+    ) -> list[LogLine]:
+        """The last `limit` lines of a run (of `streams`; empty = all), by seq."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import Enum
 
 _RFC3339 = re.compile(
     r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})", re.ASCII
@@ -80,29 +79,3 @@ class AlertFilter:
 
     job: str | None = None
     status: str | None = None
-
-
-@dataclass(frozen=True)
-class Alert:
-    """One row of `alerts` (store.md §3): a notification delivery and its outcome."""
-
-    id: int
-    job_name: str
-    run_id: int | None
-    event: str
-    channel: str
-    status: str
-    attempts: int
-    last_attempt_at: datetime | None
-    error: str | None
-    sent_at: datetime
-    payload: str | None
-
-
-class AlertRetry(Enum):
-    """How `retry_alert` went: the row is now pending, there is no such row, or it was
-    already pending (api.md §6: 200, 404, 409)."""
-
-    RETRIED = "retried"
-    NOT_FOUND = "not found"
-    ALREADY_PENDING = "already pending"

@@ -24,9 +24,12 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from husky.models import (
+    Alert,
+    AlertStatus,
     JobState,
     LogBatch,
     LogLine,
+    NewAlert,
     NewRun,
     Run,
     RunOutput,
@@ -35,7 +38,15 @@ from husky.models import (
     Stream,
 )
 from husky.store.base import StateStore
-from husky.store.queries import Alert, AlertFilter, AlertRetry, LogFilter, OutputFilter, RunFilter
+from husky.store.queries import AlertFilter, LogFilter, OutputFilter, RunFilter
+from husky.store.sqlite_alerts import (
+    INSERT_ALERT,
+    RECORD_ATTEMPT,
+    SETTLE_ALERT,
+    attempt_params,
+    new_alert_params,
+    reopen,
+)
 from husky.store.sqlite_reader import SQLiteReader
 from husky.store.sqlite_rows import (
     INSERT_OUTPUT,
@@ -49,7 +60,7 @@ from husky.store.sqlite_rows import (
     ts_text,
 )
 from husky.store.sqlite_schema import connect
-from husky.store.sqlite_views import clear_lock, retry_alert
+from husky.store.sqlite_views import clear_lock
 from husky.store.sqlite_writer import SQLiteWriter
 
 T = TypeVar("T")
@@ -378,11 +389,45 @@ class SQLiteStore:
     async def list_alerts(self, f: AlertFilter, *, limit: int, offset: int = 0) -> list[Alert]:
         return await asyncio.to_thread(self.reader.list_alerts, f, limit=limit, offset=offset)
 
-    async def retry_alert(self, alert_id: int) -> AlertRetry:
-        return await self.write(lambda conn: retry_alert(conn, alert_id))
-
     async def clear_lock(self, job_name: str) -> bool:
         return await self.write(lambda conn: clear_lock(conn, job_name))
+
+    # -- notifications --------------------------------------------------------------------
+
+    async def add_alert(self, alert: NewAlert) -> int:
+        params = new_alert_params(alert)
+
+        def insert(conn: sqlite3.Connection) -> int:
+            rowid = conn.execute(INSERT_ALERT, params).lastrowid
+            assert rowid is not None
+            return rowid
+
+        return await self.write(insert)
+
+    async def record_attempt(
+        self, alert_id: int, *, attempts: int, at: datetime, error: str | None
+    ) -> None:
+        await self._execute(RECORD_ATTEMPT, attempt_params(alert_id, attempts, at, error))
+
+    async def settle_alert(self, alert_id: int, status: AlertStatus, payload: str) -> None:
+        await self._execute(SETTLE_ALERT, (status.value, payload, alert_id))
+
+    async def reopen_alert(self, alert_id: int) -> Alert | None:
+        return await self.write(lambda conn: reopen(conn, alert_id))
+
+    async def get_alert(self, alert_id: int) -> Alert | None:
+        return await asyncio.to_thread(self.reader.get_alert, alert_id)
+
+    async def pending_alerts(self) -> list[Alert]:
+        return await asyncio.to_thread(self.reader.pending_alerts)
+
+    async def previous_completed_run(self, job_name: str, before_id: int) -> Run | None:
+        return await asyncio.to_thread(self.reader.previous_completed_run, job_name, before_id)
+
+    async def tail_logs(
+        self, run_id: int, limit: int, *, streams: Sequence[Stream] = ()
+    ) -> list[LogLine]:
+        return await asyncio.to_thread(self.reader.tail_logs, run_id, limit, streams=streams)
 
 
 if TYPE_CHECKING:  # mypy checks SQLiteStore against the protocol here

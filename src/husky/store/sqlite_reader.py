@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from husky.errors import QueryTooSlow, StoreError
-from husky.models import JobState, LogLine, Run, RunOutput, RunStatus, Stream
-from husky.store.queries import Alert, AlertFilter, LogFilter, OutputFilter, RunFilter
+from husky.models import Alert, AlertStatus, JobState, LogLine, Run, RunOutput, RunStatus, Stream
+from husky.store.queries import AlertFilter, LogFilter, OutputFilter, RunFilter
+from husky.store.sqlite_alerts import ALERT_COLUMNS, alert_from_row
 from husky.store.sqlite_rows import (
     JOB_STATE_COLUMNS,
     LOG_COLUMNS,
@@ -31,7 +32,6 @@ from husky.store.sqlite_rows import (
 )
 from husky.store.sqlite_schema import connect
 from husky.store.sqlite_views import (
-    alert_from_row,
     alerts_query,
     install_functions,
     logs_query,
@@ -240,3 +240,37 @@ class SQLiteReader:
 
     def list_alerts(self, f: AlertFilter, *, limit: int, offset: int = 0) -> list[Alert]:
         return [alert_from_row(r) for r in self._query(*alerts_query(f, limit, offset))]
+
+    # -- notifications --------------------------------------------------------------------
+
+    def get_alert(self, alert_id: int) -> Alert | None:
+        rows = self._query(f"SELECT {ALERT_COLUMNS} FROM alerts WHERE id = ?", (alert_id,))
+        return alert_from_row(rows[0]) if rows else None
+
+    def pending_alerts(self) -> list[Alert]:
+        """Every `pending` alert, oldest first."""
+        sql = f"SELECT {ALERT_COLUMNS} FROM alerts WHERE status = ? ORDER BY id"
+        return [alert_from_row(r) for r in self._query(sql, (AlertStatus.PENDING.value,))]
+
+    def previous_completed_run(self, job_name: str, before_id: int) -> Run | None:
+        """The job's highest-id run below `before_id` that is SUCCESS, FAILED or SKIPPED."""
+        sql = (
+            f"SELECT {RUN_COLUMNS} FROM job_runs WHERE job_name = ? AND id < ?"
+            " AND status IN (?, ?, ?) ORDER BY id DESC LIMIT 1"
+        )
+        done = (RunStatus.SUCCESS.value, RunStatus.FAILED.value, RunStatus.SKIPPED.value)
+        rows = self._query(sql, (job_name, before_id, *done))
+        return run_from_row(rows[0]) if rows else None
+
+    def tail_logs(
+        self, run_id: int, limit: int, *, streams: Sequence[Stream] = ()
+    ) -> list[LogLine]:
+        """The last `limit` lines of a run (of `streams`; empty = all), by seq."""
+        sql = f"SELECT {LOG_COLUMNS} FROM run_logs WHERE run_id = ?"
+        params: list[Any] = [run_id]
+        if streams:
+            sql += f" AND stream IN ({_marks(len(streams))})"
+            params.extend(Stream(s).value for s in streams)
+        sql += " ORDER BY seq DESC, id DESC LIMIT ?"
+        params.append(max(limit, 0))
+        return logs_from_rows(self._query(sql, params)[::-1])

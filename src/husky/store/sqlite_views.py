@@ -1,7 +1,7 @@
 """The SQL of the data views (api.md §6 `/api/audit`, `/api/db/*`; store.md §4), once.
 
 Read builders return `(sql, params)` for `SQLiteReader` to run; the two operator
-writes (`retry_alert`, `clear_lock`) take the writer's connection inside its
+write (`clear_lock`) take the writer's connection inside its
 transaction. Every filter is in the WHERE clause, before LIMIT/OFFSET.
 
 Timestamps compare as text: the store writes fixed-width `YYYY-MM-DDTHH:MM:SS.mmmZ`
@@ -22,8 +22,8 @@ from datetime import datetime
 from typing import Any
 
 from husky.models import RunStatus, parse_ts
-from husky.store.queries import Alert, AlertFilter, AlertRetry, LogFilter, OutputFilter, RunFilter
-from husky.store.sqlite_rows import LOG_COLUMNS, OUTPUT_COLUMNS, RUN_COLUMNS, Row, ts_text
+from husky.store.queries import AlertFilter, LogFilter, OutputFilter, RunFilter
+from husky.store.sqlite_rows import LOG_COLUMNS, OUTPUT_COLUMNS, RUN_COLUMNS, ts_text
 
 Query = tuple[str, list[Any]]
 
@@ -138,36 +138,7 @@ def _opt_ts(text: str | None) -> datetime | None:
     return None if text is None else parse_ts(text)
 
 
-def alert_from_row(row: Row) -> Alert:
-    return Alert(
-        id=row[0],
-        job_name=row[1],
-        run_id=row[2],
-        event=row[3] or "",
-        channel=row[4],
-        status=row[5],
-        attempts=row[6],
-        last_attempt_at=_opt_ts(row[7]),
-        error=row[8],
-        sent_at=parse_ts(row[9]),
-        payload=row[10],
-    )
-
-
 # -- operator writes (on the writer's connection, inside its transaction) ---------------
-
-
-def retry_alert(conn: sqlite3.Connection, alert_id: int) -> AlertRetry:
-    """Mark a delivered or failed alert `pending` with one more attempt."""
-    row = conn.execute("SELECT status FROM alerts WHERE id = ?", (alert_id,)).fetchone()
-    if row is None:
-        return AlertRetry.NOT_FOUND
-    if row[0] == PENDING:
-        return AlertRetry.ALREADY_PENDING
-    conn.execute(
-        "UPDATE alerts SET status = ?, attempts = attempts + 1 WHERE id = ?", (PENDING, alert_id)
-    )
-    return AlertRetry.RETRIED
 
 
 def clear_lock(conn: sqlite3.Connection, job_name: str) -> bool:
