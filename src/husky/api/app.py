@@ -18,6 +18,7 @@ from husky.api import (
     catalog_routes,
     config_routes,
     daemon_routes,
+    dashboard_routes,
     db_routes,
     jobs_routes,
     runs_routes,
@@ -49,6 +50,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         config_routes,
         audit_routes,
         db_routes,
+        dashboard_routes,
     ):
         app.include_router(module.router)
     app.add_exception_handler(DaemonError, _daemon_error)
