@@ -94,10 +94,17 @@ class Daemon:
 
 
 @contextlib.contextmanager
-def project(husky_yaml: str, huskyd_yaml: str | None = None) -> Iterator[Daemon]:
+def project(
+    husky_yaml: str, huskyd_yaml: str | None = None, *, root: Path | None = None
+) -> Iterator[Daemon]:
     """A temp project dir holding `husky_yaml` (and `huskyd_yaml` as huskyd.yaml when
-    given); its daemon is stopped (or killed) on exit."""
-    root = Path(tempfile.mkdtemp(prefix="husky-bench-"))
+    given); its daemon is stopped (or killed) on exit. With `root`, the project lives
+    there instead (created if missing) and is kept on exit, its data included."""
+    keep = root is not None
+    if root is None:
+        root = Path(tempfile.mkdtemp(prefix="husky-bench-"))
+    else:
+        root.mkdir(parents=True, exist_ok=True)
     (root / "husky.yaml").write_text(husky_yaml, encoding="utf-8")
     if huskyd_yaml is not None:
         (root / "huskyd.yaml").write_text(huskyd_yaml, encoding="utf-8")
@@ -109,7 +116,8 @@ def project(husky_yaml: str, huskyd_yaml: str | None = None) -> Iterator[Daemon]
             daemon.stop()
         finally:
             daemon.kill()
-            shutil.rmtree(root, ignore_errors=True)
+            if not keep:
+                shutil.rmtree(root, ignore_errors=True)
 
 
 # -- the runs table ---------------------------------------------------------------------

@@ -25,6 +25,7 @@ from husky.api import (
     ws_routes,
 )
 from husky.api.follow import FrameCache
+from husky.api.job_list import JobList
 from husky.daemon.runtime import Runtime
 from husky.errors import DaemonError, QueryTooSlow
 
@@ -41,6 +42,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     )
     app.state.runtime = runtime
     app.state.frame_cache = FrameCache()
+    app.state.job_list = JobList()
     for module in (
         daemon_routes,
         jobs_routes,

@@ -6,14 +6,14 @@ import json
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from husky.api import data_models as m
 from husky.api import job_models as jm
 from husky.api.deps import RuntimeDep
-from husky.api.fastjson import FastJSONResponse
+from husky.api.job_list import JobList
 from husky.api.params import int_param
-from husky.api.shapes import job_summary_json, run_json
+from husky.api.shapes import run_json
 from husky.daemon.runtime import Runtime
 from husky.errors import DaemonError
 
@@ -22,22 +22,11 @@ MAX_REASON = 500
 
 
 @router.get("/api/jobs", response_model=list[jm.JobSummary])
-async def list_jobs(rt: RuntimeDep, tag: str | None = None) -> FastJSONResponse:
-    states = await rt.store.job_states()
-    running = {a.job.name for a in rt.executor.active.values() if a.executing}
-    return FastJSONResponse(
-        [
-            job_summary_json(
-                job,
-                states.get(name),
-                next_run=rt.next_runs.get(name),
-                running=name in running,
-                paused=name in rt.paused,
-            )
-            for name, job in rt.config.jobs.items()
-            if tag is None or tag in job.tags
-        ]
-    )
+async def list_jobs(request: Request, rt: RuntimeDep, tag: str | None = None) -> Response:
+    """Every job's summary by name (`job_list.py` keeps the encoded body between calls)."""
+    states = await rt.job_states.current()
+    job_list: JobList = request.app.state.job_list
+    return Response(job_list.body(rt, states, tag), media_type="application/json")
 
 
 @router.post("/api/jobs/pause", response_model=jm.TagPaused, responses=m.errors(400))

@@ -7,17 +7,15 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from husky.api import data_models as m
 from husky.api import job_models as jm
 from husky.api.deps import RuntimeDep
-from husky.api.fastjson import FastJSONResponse
 from husky.api.follow import RunFeed, end_frame
 from husky.api.params import flag_param, int_param, run_id_param
-from husky.api.shapes import log_json, output_json, run_json
+from husky.api.shapes import output_json, run_json
 from husky.errors import DaemonError
-from husky.models import Stream
 
 router = APIRouter(tags=["runs"])
 
@@ -39,17 +37,16 @@ async def get_logs(
     limit: str | None = None,
     offset: str | None = None,
     include_healthcheck: str | None = None,
-) -> FastJSONResponse:
-    """Paging first (by seq), then healthcheck lines removed unless asked for (api.md §6)."""
-    lines = await rt.store.get_logs(
+) -> Response:
+    """Paging first (by seq), then healthcheck lines removed unless asked for (api.md §6).
+    The store builds the JSON text (no Python object per line)."""
+    body = await rt.store.get_logs_json(
         run_id_param(run_id),
         after_seq=int_param(offset, 0),
         limit=int_param(limit, 500, minimum=1, maximum=100_000),
+        healthcheck=flag_param(include_healthcheck),
     )
-    keep_hc = flag_param(include_healthcheck)
-    return FastJSONResponse(
-        [log_json(line) for line in lines if keep_hc or line.stream is not Stream.HEALTHCHECK]
-    )
+    return Response(body, media_type="application/json")
 
 
 @router.get("/api/runs/{run_id}/outputs", response_model=list[m.RunOutput], responses=m.errors(400))

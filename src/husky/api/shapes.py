@@ -25,6 +25,7 @@ def go_duration(value: timedelta) -> str:
 
 
 def run_json(run: Run) -> dict[str, Any]:
+    """api.md §5 Run; `store/sqlite_views.py` builds the same object in SQL for `/api/audit`."""
     out: dict[str, Any] = {"id": run.id, "job_name": run.job_name, "status": str(run.status)}
     if run.status_reason:
         out["status_reason"] = run.status_reason
@@ -48,6 +49,7 @@ def run_json(run: Run) -> dict[str, Any]:
 
 
 def log_json(line: LogLine) -> dict[str, Any]:
+    """api.md §5 LogLine; `store/sqlite_views.py` builds the same object in SQL for `/logs`."""
     return {
         "run_id": line.run_id,
         "seq": line.seq,

@@ -21,6 +21,7 @@ from husky.config.candidate import check_candidate, write_config
 from husky.config.daemon_models import DaemonConfig
 from husky.config.effective import HuskyConfig
 from husky.config.load import load_config
+from husky.daemon.job_states import JobStates
 from husky.dag import Dag, build_dag
 from husky.errors import ConfigError, DaemonError, HuskyError
 from husky.events import EventBus
@@ -75,6 +76,21 @@ class Runtime:
     reloadables: list[Reloadable] = field(default_factory=list)
     #: Notifications; `notifier.resend(alert_id)` re-sends an alert (I20).
     notifier: Notifier | None = None
+    #: job_state's outcomes in memory (`GET /api/jobs`), fed by the executor.
+    job_states: JobStates = field(init=False)
+
+    def __post_init__(self) -> None:
+        """Every final run goes to `job_states` first, then to the hook already set (the
+        audit log)."""
+        self.job_states = JobStates(self.store)
+        then = self.executor.on_finalised
+
+        def finalised(run: Run) -> None:
+            self.job_states.record(run)
+            if then is not None:
+                then(run)
+
+        self.executor.on_finalised = finalised
 
     # -- jobs -------------------------------------------------------------------------
 

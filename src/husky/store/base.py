@@ -114,6 +114,13 @@ class StateStore(Protocol):
     ) -> list[LogLine]:
         """Lines of a run by seq; `streams` empty = all."""
 
+    async def get_logs_json(
+        self, run_id: int, *, after_seq: int = 0, limit: int | None = None, healthcheck: bool = True
+    ) -> str:
+        """The lines `get_logs` returns (every stream), then healthcheck ones dropped unless
+        `healthcheck`, as the text of a JSON array of api.md §5 LogLine objects (`ts` in
+        I25 form): `/api/runs/{id}/logs` sends it as it is."""
+
     # -- outputs ----------------------------------------------------------------------
     async def add_outputs(self, outputs: Sequence[RunOutput]) -> None: ...
 
@@ -157,6 +164,10 @@ class StateStore(Protocol):
     # -- data views (api.md §6: /api/audit, /api/db/*; store.md §4) ---------------------
     async def search_runs(self, f: RunFilter, *, limit: int, offset: int = 0) -> list[Run]:
         """Runs matching every filter, newest first (id DESC), then LIMIT/OFFSET."""
+
+    async def search_runs_json(self, f: RunFilter, *, limit: int, offset: int = 0) -> str:
+        """`search_runs` as the text of a JSON array of api.md §5 Run objects (timestamps
+        in I25 form): `/api/audit` sends it as it is."""
 
     async def search_logs(self, f: LogFilter, *, limit: int, offset: int = 0) -> list[LogLine]:
         """Log lines matching every filter by run_id DESC, seq ASC, then LIMIT/OFFSET."""

@@ -320,6 +320,14 @@ class SQLiteStore:
             self.reader.get_logs, run_id, after_seq=after_seq, limit=limit, streams=streams
         )
 
+    async def get_logs_json(
+        self, run_id: int, *, after_seq: int = 0, limit: int | None = None, healthcheck: bool = True
+    ) -> str:
+        read = self.reader.get_logs_json
+        return await asyncio.to_thread(
+            read, run_id, after_seq=after_seq, limit=limit, healthcheck=healthcheck
+        )
+
     # -- outputs --------------------------------------------------------------------------
 
     async def add_outputs(self, outputs: Sequence[RunOutput]) -> None:
@@ -399,6 +407,9 @@ class SQLiteStore:
 
     async def search_runs(self, f: RunFilter, *, limit: int, offset: int = 0) -> list[Run]:
         return await asyncio.to_thread(self.reader.search_runs, f, limit=limit, offset=offset)
+
+    async def search_runs_json(self, f: RunFilter, *, limit: int, offset: int = 0) -> str:
+        return await asyncio.to_thread(self.reader.search_runs_json, f, limit=limit, offset=offset)
 
     async def search_logs(self, f: LogFilter, *, limit: int, offset: int = 0) -> list[LogLine]:
         return await asyncio.to_thread(self.reader.search_logs, f, limit=limit, offset=offset)

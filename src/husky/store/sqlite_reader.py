@@ -34,8 +34,10 @@ from husky.store.sqlite_schema import connect
 from husky.store.sqlite_views import (
     alerts_query,
     install_functions,
+    logs_json_query,
     logs_query,
     outputs_query,
+    runs_json_query,
     runs_query,
 )
 
@@ -143,6 +145,13 @@ class SQLiteReader:
         params.append(-1 if limit is None else limit)
         return logs_from_rows(self._query(sql, params))
 
+    def get_logs_json(
+        self, run_id: int, *, after_seq: int = 0, limit: int | None = None, healthcheck: bool = True
+    ) -> str:
+        """`get_logs` of every stream, then healthcheck lines dropped unless `healthcheck`,
+        as the text of a JSON array of api.md §5 LogLine objects (built by SQLite)."""
+        return self._json(logs_json_query(run_id, after_seq, limit, healthcheck))
+
     # -- outputs --------------------------------------------------------------------------
 
     def get_outputs(
@@ -226,11 +235,21 @@ class SQLiteReader:
                 ) from exc
             raise StoreError(f"state database read failed: {exc}") from exc
 
+    def _json(self, query: tuple[str, list[Any]], budget: float | None = None) -> str:
+        """The one value of a `*_json_query`."""
+        text: str = self._query(*query, budget=budget)[0][0]
+        return text
+
     # -- data views (sqlite_views.py) -------------------------------------------------------
 
     def search_runs(self, f: RunFilter, *, limit: int, offset: int = 0) -> list[Run]:
         rows = self._query(*runs_query(f, limit, offset), budget=SEARCH_BUDGET)
         return [run_from_row(r) for r in rows]
+
+    def search_runs_json(self, f: RunFilter, *, limit: int, offset: int = 0) -> str:
+        """`search_runs` as the text of a JSON array of api.md §5 Run objects (built by
+        SQLite)."""
+        return self._json(runs_json_query(f, limit, offset), budget=SEARCH_BUDGET)
 
     def search_logs(self, f: LogFilter, *, limit: int, offset: int = 0) -> list[LogLine]:
         return logs_from_rows(self._query(*logs_query(f, limit, offset), budget=SEARCH_BUDGET))

@@ -12,6 +12,14 @@ millisecond floor (rows at that millisecond are earlier than it).
 Case-insensitive substrings (`reason`, log `q`): an ASCII needle uses SQLite's
 `lower()` and `instr()` (C speed, ASCII folding); any other needle goes through
 `husky_icontains`, a Python function with full Unicode case folding.
+
+Two views are read as JSON that SQLite builds (`runs_json_query`, `logs_json_query`):
+`/api/audit` and a run's `/logs` pages, the API's busiest reads. The reading thread
+then steps one row and makes one Python string, where reading rows made a dozen
+objects per run or log line and built the JSON again on the event loop — all while
+holding the GIL, which sqlite3 also drops and retakes at every row while the event
+loop wants it. The objects are api.md §5's Run and LogLine, key for key, the same
+as `api/shapes.py` makes from records (the contract suite compares them).
 """
 
 from __future__ import annotations
@@ -21,7 +29,7 @@ import sqlite3
 from datetime import datetime
 from typing import Any
 
-from husky.models import RunStatus, parse_ts
+from husky.models import RunStatus, Stream, parse_ts
 from husky.store.queries import AlertFilter, LogFilter, OutputFilter, RunFilter
 from husky.store.sqlite_rows import LOG_COLUMNS, OUTPUT_COLUMNS, RUN_COLUMNS, ts_text
 
@@ -41,9 +49,23 @@ def icontains(haystack: str | None, needle: str | None) -> bool:
     return needle.casefold() in haystack.casefold()
 
 
+def i25_text(text: str) -> str:
+    """`husky_i25(ts)`: a stored timestamp in the I25 form (`YYYY-MM-DDTHH:MM:SS.mmmZ`).
+
+    All this store writes has that form and is returned as it is. A database upgraded
+    from the original Husky may hold other RFC 3339 forms (`…:00Z`, `…:00.5Z`, an
+    offset): those are parsed and written out again. Of RFC 3339 texts only the I25
+    form is 24 characters long (date, time, three fraction digits, `Z`; an offset takes
+    six), so SQL tests the length alone and calls this for the rest."""
+    if len(text) == 24:
+        return text
+    return ts_text(parse_ts(text))
+
+
 def install_functions(conn: sqlite3.Connection) -> None:
     """Register the SQL functions the views use on a (reading) connection."""
     conn.create_function("husky_icontains", 2, icontains, deterministic=True)
+    conn.create_function("husky_i25", 1, i25_text, deterministic=True)
 
 
 class _Where:
@@ -113,6 +135,99 @@ def logs_query(f: LogFilter, limit: int, offset: int) -> Query:
         " ORDER BY run_id DESC, seq, id LIMIT ? OFFSET ?"
     )
     return sql, [*w.params, limit, offset]
+
+
+# -- views read as JSON ------------------------------------------------------------------
+
+
+def _i25(column: str) -> str:
+    """SQL for `column` in I25 text (NULL stays NULL)."""
+    return (
+        f"CASE WHEN length({column}) = 24 OR {column} IS NULL THEN {column}"
+        f" ELSE husky_i25({column}) END"
+    )
+
+
+#: api.md §5 Run key by key, as `shapes.run_json` makes it: (key, SQL value, when the key
+#: is left out or None).
+_RUN_FIELDS: tuple[tuple[str, str, str | None], ...] = (
+    ("id", "id", None),
+    ("job_name", "job_name", None),
+    ("status", "status", None),
+    ("status_reason", "status_reason", "coalesce(status_reason, '') = ''"),
+    ("attempt", "attempt", None),
+    ("trigger", "trigger", None),
+    ("triggered_by", "triggered_by", None),
+    ("reason", "coalesce(reason, '')", None),
+    ("started_at", _i25("started_at"), "started_at IS NULL"),
+    ("finished_at", _i25("finished_at"), "finished_at IS NULL"),
+    ("exit_code", "exit_code", "exit_code IS NULL"),
+    ("hc_status", "hc_status", "hc_status IS NULL"),
+    ("sla_breached", "json(iif(sla_breached, 'true', 'false'))", None),
+    ("created_at", _i25("created_at"), None),
+)
+
+
+def _run_object(without: frozenset[str] = frozenset()) -> str:
+    pairs = (f"'{key}', {value}" for key, value, _ in _RUN_FIELDS if key not in without)
+    return f"json_object({', '.join(pairs)})"
+
+
+def _run_json() -> str:
+    """SQL for one Run object. `json_object` cannot leave a key out: the two shapes most
+    runs have (finished with an exit code, no healthcheck, with or without a status
+    reason) get objects of their own; any other run gets every key and loses the left-out
+    ones through `json_remove`, which parses the object again (a third of the cost)."""
+    # A path to no key where one stays: a NULL path would make the whole object NULL.
+    paths = ", ".join(f"iif({when}, '$.{key}', '$.-')" for key, _, when in _RUN_FIELDS if when)
+    finished = (
+        "started_at IS NOT NULL AND finished_at IS NOT NULL AND exit_code IS NOT NULL"
+        " AND hc_status IS NULL"
+    )
+    plain = _run_object(frozenset({"status_reason", "hc_status"}))
+    with_reason = _run_object(frozenset({"hc_status"}))
+    return (
+        f"CASE WHEN {finished} THEN iif(coalesce(status_reason, '') = '', {plain}, {with_reason})"
+        f" ELSE json_remove({_run_object()}, {paths}) END"
+    )
+
+
+_RUN_JSON = _run_json()
+
+#: api.md §5 LogLine, as `shapes.log_json` makes it.
+_LOG_JSON = (
+    f"json_object('run_id', run_id, 'seq', seq, 'stream', stream, 'line', line, 'ts', {_i25('ts')})"
+)
+
+
+def _in_order(order: str) -> str:
+    """From SQLite 3.44 an aggregate takes its own ORDER BY. Before, it sees the rows of
+    the LIMITed subquery it reads in that subquery's order (such a subquery is never
+    flattened into an aggregate), which is the same order."""
+    return f" ORDER BY {order}" if sqlite3.sqlite_version_info >= (3, 44) else ""
+
+
+def runs_json_query(f: RunFilter, limit: int, offset: int) -> Query:
+    """`runs_query` as one row: a JSON array of Run objects (`[]` when none)."""
+    sql, params = runs_query(f, limit, offset)
+    return f"SELECT json_group_array({_RUN_JSON}{_in_order('id DESC')}) FROM ({sql})", params
+
+
+def logs_json_query(run_id: int, after_seq: int, limit: int | None, healthcheck: bool) -> Query:
+    """A run's lines with seq > `after_seq` by seq, `limit` of them (paging first), then
+    healthcheck lines dropped unless `healthcheck`: one row, a JSON array of LogLine
+    objects (`[]` when none)."""
+    params: list[Any] = [run_id, after_seq, -1 if limit is None else limit]
+    keep = ""
+    if not healthcheck:
+        keep = " WHERE stream != ?"
+        params.append(Stream.HEALTHCHECK.value)
+    page = (
+        f"SELECT id, {LOG_COLUMNS} FROM run_logs WHERE run_id = ? AND seq > ?"
+        " ORDER BY seq, id LIMIT ?"
+    )
+    sql = f"SELECT json_group_array({_LOG_JSON}{_in_order('seq, id')}) FROM ({page}){keep}"
+    return sql, params
 
 
 def outputs_query(f: OutputFilter, limit: int, offset: int) -> Query:
