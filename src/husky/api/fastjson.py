@@ -1,5 +1,5 @@
-"""JSON responses encoded with orjson: the data views return up to 1,000 objects and
-`/api/jobs` one per job, where the standard encoder is most of a request's cost."""
+"""JSON responses encoded with orjson: the data views return up to 1,000 objects, where the
+standard encoder is most of a request's cost."""
 
 from __future__ import annotations
 
