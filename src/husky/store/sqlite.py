@@ -16,8 +16,10 @@ row mapping in `sqlite_rows.py`.
 from __future__ import annotations
 
 import asyncio
+import functools
 import sqlite3
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -64,6 +66,7 @@ from husky.store.sqlite_views import clear_lock
 from husky.store.sqlite_writer import SQLiteWriter
 
 T = TypeVar("T")
+
 
 #: record_outcome: which column each outcome sets; other statuses leave job_state alone
 #: (execution.md §8: cancel, skip command, orphan marking).
@@ -138,6 +141,13 @@ class SQLiteStore:
         self.writer = writer
         self.reader = reader
         self._closed = False
+        # Reads run in one thread, not in the loop's default executor (6 threads here):
+        # SQLite calls from one process scale poorly across threads (2 threads served
+        # fewer log pages per second than 1), so concurrent API reads queue rather than
+        # contend. Searches (the data views, up to SEARCH_BUDGET each) have a thread of
+        # their own so that a slow one never holds up the point reads.
+        self._reads = ThreadPoolExecutor(1, thread_name_prefix="husky-read")
+        self._searches = ThreadPoolExecutor(1, thread_name_prefix="husky-search")
 
     @classmethod
     async def open(
@@ -259,7 +269,7 @@ class SQLiteStore:
         await self._execute("UPDATE job_runs SET sla_breached = 1 WHERE id = ?", (run_id,))
 
     async def get_run(self, run_id: int) -> Run | None:
-        return await asyncio.to_thread(self.reader.get_run, run_id)
+        return await self._read(self.reader.get_run, run_id)
 
     async def list_runs(
         self,
@@ -269,18 +279,18 @@ class SQLiteStore:
         limit: int = 20,
         offset: int = 0,
     ) -> list[Run]:
-        return await asyncio.to_thread(
+        return await self._read(
             self.reader.list_runs, job_name=job_name, statuses=statuses, limit=limit, offset=offset
         )
 
     async def active_runs(self) -> list[Run]:
-        return await asyncio.to_thread(self.reader.active_runs)
+        return await self._read(self.reader.active_runs)
 
     async def pending_retries(self) -> list[Run]:
-        return await asyncio.to_thread(self.reader.pending_retries)
+        return await self._read(self.reader.pending_retries)
 
     async def runs_in_cycle(self, cycle_id: str) -> list[Run]:
-        return await asyncio.to_thread(self.reader.runs_in_cycle, cycle_id)
+        return await self._read(self.reader.runs_in_cycle, cycle_id)
 
     # -- logs -----------------------------------------------------------------------------
 
@@ -316,16 +326,19 @@ class SQLiteStore:
         limit: int | None = None,
         streams: Sequence[Stream] = (),
     ) -> list[LogLine]:
-        return await asyncio.to_thread(
+        return await self._read(
             self.reader.get_logs, run_id, after_seq=after_seq, limit=limit, streams=streams
         )
 
     async def get_logs_json(
         self, run_id: int, *, after_seq: int = 0, limit: int | None = None, healthcheck: bool = True
     ) -> str:
-        read = self.reader.get_logs_json
-        return await asyncio.to_thread(
-            read, run_id, after_seq=after_seq, limit=limit, healthcheck=healthcheck
+        return await self._read(
+            self.reader.get_logs_json,
+            run_id,
+            after_seq=after_seq,
+            limit=limit,
+            healthcheck=healthcheck,
         )
 
     # -- outputs --------------------------------------------------------------------------
@@ -343,10 +356,10 @@ class SQLiteStore:
     async def get_outputs(
         self, *, run_id: int | None = None, cycle_id: str | None = None
     ) -> list[RunOutput]:
-        return await asyncio.to_thread(self.reader.get_outputs, run_id=run_id, cycle_id=cycle_id)
+        return await self._read(self.reader.get_outputs, run_id=run_id, cycle_id=cycle_id)
 
     async def latest_output(self, job_name: str, var_name: str) -> RunOutput | None:
-        return await asyncio.to_thread(self.reader.latest_output, job_name, var_name)
+        return await self._read(self.reader.latest_output, job_name, var_name)
 
     # -- retention ------------------------------------------------------------------------
 
@@ -381,7 +394,7 @@ class SQLiteStore:
         await self.write(upsert)
 
     async def job_states(self) -> dict[str, JobState]:
-        return await asyncio.to_thread(self.reader.job_states)
+        return await self._read(self.reader.job_states)
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -395,7 +408,19 @@ class SQLiteStore:
             await self.flush()
         finally:
             await asyncio.to_thread(self.writer.stop)
+            self._reads.shutdown(wait=True)
+            self._searches.shutdown(wait=True)
             self.reader.close()
+
+    async def _read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """`fn(*args, **kwargs)` in a read thread."""
+        call = functools.partial(fn, *args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(self._reads, call)
+
+    async def _search(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """`fn(*args, **kwargs)` in the search thread."""
+        call = functools.partial(fn, *args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(self._searches, call)
 
     async def _execute(self, sql: str, params: Sequence[Any]) -> None:
         def run(conn: sqlite3.Connection) -> None:
@@ -406,21 +431,21 @@ class SQLiteStore:
     # -- data views (sqlite_views.py) -------------------------------------------------------
 
     async def search_runs(self, f: RunFilter, *, limit: int, offset: int = 0) -> list[Run]:
-        return await asyncio.to_thread(self.reader.search_runs, f, limit=limit, offset=offset)
+        return await self._search(self.reader.search_runs, f, limit=limit, offset=offset)
 
     async def search_runs_json(self, f: RunFilter, *, limit: int, offset: int = 0) -> str:
-        return await asyncio.to_thread(self.reader.search_runs_json, f, limit=limit, offset=offset)
+        return await self._search(self.reader.search_runs_json, f, limit=limit, offset=offset)
 
     async def search_logs(self, f: LogFilter, *, limit: int, offset: int = 0) -> list[LogLine]:
-        return await asyncio.to_thread(self.reader.search_logs, f, limit=limit, offset=offset)
+        return await self._search(self.reader.search_logs, f, limit=limit, offset=offset)
 
     async def search_outputs(
         self, f: OutputFilter, *, limit: int, offset: int = 0
     ) -> list[RunOutput]:
-        return await asyncio.to_thread(self.reader.search_outputs, f, limit=limit, offset=offset)
+        return await self._search(self.reader.search_outputs, f, limit=limit, offset=offset)
 
     async def list_alerts(self, f: AlertFilter, *, limit: int, offset: int = 0) -> list[Alert]:
-        return await asyncio.to_thread(self.reader.list_alerts, f, limit=limit, offset=offset)
+        return await self._search(self.reader.list_alerts, f, limit=limit, offset=offset)
 
     async def clear_lock(self, job_name: str) -> bool:
         return await self.write(lambda conn: clear_lock(conn, job_name))
@@ -449,18 +474,18 @@ class SQLiteStore:
         return await self.write(lambda conn: reopen(conn, alert_id))
 
     async def get_alert(self, alert_id: int) -> Alert | None:
-        return await asyncio.to_thread(self.reader.get_alert, alert_id)
+        return await self._read(self.reader.get_alert, alert_id)
 
     async def pending_alerts(self) -> list[Alert]:
-        return await asyncio.to_thread(self.reader.pending_alerts)
+        return await self._read(self.reader.pending_alerts)
 
     async def previous_completed_run(self, job_name: str, before_id: int) -> Run | None:
-        return await asyncio.to_thread(self.reader.previous_completed_run, job_name, before_id)
+        return await self._read(self.reader.previous_completed_run, job_name, before_id)
 
     async def tail_logs(
         self, run_id: int, limit: int, *, streams: Sequence[Stream] = ()
     ) -> list[LogLine]:
-        return await asyncio.to_thread(self.reader.tail_logs, run_id, limit, streams=streams)
+        return await self._read(self.reader.tail_logs, run_id, limit, streams=streams)
 
 
 if TYPE_CHECKING:  # mypy checks SQLiteStore against the protocol here
