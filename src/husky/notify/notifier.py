@@ -125,7 +125,7 @@ class Notifier:
     async def start(self, bus: EventBus | None = None) -> None:
         """Start the workers, follow SLA breaches and forced kills on `bus`, queue the
         rows a previous daemon left `pending`, and announce the start (`on_daemon_start`)."""
-        await self.sender.warm_up()
+        self.sender.warm_up()
         loop = asyncio.get_running_loop()
         for n in range(self._workers):
             self._worker_tasks.append(loop.create_task(self._work(), name=f"notify-{n}"))

@@ -8,16 +8,20 @@ every secret of the integration (webhook URL, routing key, credentials) replaced
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
+import ssl
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-
-import httpx
+from typing import TYPE_CHECKING
 
 from husky.notify import discord, pagerduty, slack, smtp, webhook
 from husky.notify.base import DeliveryError, HttpRequest, Outgoing
 from husky.notify.settings import DeliverySettings
+
+if TYPE_CHECKING:
+    import httpx
 
 REDACTED = "***"
 HTTP_PROVIDERS: dict[str, Callable[[Outgoing], HttpRequest]] = {
@@ -49,25 +53,54 @@ def scrub(text: str, secrets: list[str]) -> str:
 class Sender:
     def __init__(self, settings: DeliverySettings) -> None:
         self.settings = settings
-        self._tls = settings.tls_context()
-        self._http = httpx.AsyncClient(
-            timeout=settings.timeout,
-            proxy=settings.proxy or None,
-            verify=self._tls,
-            follow_redirects=False,
-        )
+        # A `ca_bundle` that does not load is a start-up error, so its context is built
+        # now; the default one (the system's CAs) is built with the client.
+        self._tls = settings.tls_context() if settings.ca_bundle is not None else None
+        self._http: httpx.AsyncClient | None = None
+        self._loading: asyncio.Task[None] | None = None
         self._mail_threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="husky-smtp")
 
-    async def warm_up(self) -> None:
-        """Load now what httpx loads at its first request (anyio's asyncio backend and
-        streams, ~25 ms here), so the first notification does not stall the event loop."""
-        import anyio.lowlevel
-        import anyio.streams.tls
+    def warm_up(self) -> None:
+        """Start loading the HTTP client in a thread: httpx, what it loads at its first
+        request (anyio's backend and streams) and the system CA store take ~150 ms and
+        ~10 MB, which neither the daemon's start nor the first notification should wait
+        for on the event loop."""
+        if self._loading is None:
+            self._loading = asyncio.get_running_loop().create_task(self._load())
 
+    async def _load(self) -> None:
+        self._tls = tls = await asyncio.to_thread(self._import_http_stack)
+        import anyio.lowlevel
+        import httpx
+
+        self._http = httpx.AsyncClient(
+            timeout=self.settings.timeout,
+            proxy=self.settings.proxy or None,
+            verify=tls,
+            follow_redirects=False,
+        )
         await anyio.lowlevel.checkpoint()
 
+    def _import_http_stack(self) -> ssl.SSLContext:
+        import anyio.lowlevel
+        import anyio.streams.tls  # noqa: F401
+        import httpx  # noqa: F401
+
+        return self._tls if self._tls is not None else self.settings.tls_context()
+
+    async def _client(self) -> httpx.AsyncClient:
+        self.warm_up()
+        assert self._loading is not None
+        await asyncio.shield(self._loading)
+        assert self._http is not None
+        return self._http
+
     async def aclose(self) -> None:
-        await self._http.aclose()
+        if self._loading is not None:
+            with contextlib.suppress(Exception):
+                await self._loading
+        if self._http is not None:
+            await self._http.aclose()
         self._mail_threads.shutdown(wait=False, cancel_futures=True)
 
     async def deliver(
@@ -105,8 +138,11 @@ class Sender:
     async def _post(self, request: HttpRequest) -> None:
         if not request.url.strip():
             raise DeliveryError("missing endpoint URL", permanent=True)
+        client = await self._client()
+        import httpx  # loaded by the client
+
         try:
-            response = await self._http.post(request.url, json=request.body)
+            response = await client.post(request.url, json=request.body)
         except httpx.TimeoutException:
             raise DeliveryError(f"timed out after {self.settings.timeout:g}s") from None
         except (httpx.UnsupportedProtocol, httpx.InvalidURL):
@@ -123,6 +159,8 @@ class Sender:
         if integration is None:
             raise DeliveryError("smtp needs an integration", permanent=True)
         mail = smtp.build_mail(out)
+        await self._client()  # the TLS context comes with it
+        assert self._tls is not None
         send = functools.partial(
             smtp.send, integration, mail, timeout=self.settings.timeout, tls=self._tls
         )
