@@ -128,7 +128,12 @@ def main() -> None:
         f"  wakeups {wakeups:.2f}/s ({busiest or 'none'})"
         f"  target <= {TARGET_WAKEUPS:.0f}/s  -> {verdict(wakeups <= TARGET_WAKEUPS)}"
     )
-    print(f"  RSS {rss:.1f} MB  target < {TARGET_RSS_MB:.0f} MB  -> {verdict(rss < TARGET_RSS_MB)}")
+    if args.mode == "far":  # the RSS target is mix's; here the API has listed 10,000 jobs
+        print(f"  RSS {rss:.1f} MB  (info, after GET /api/jobs; the < 100 MB target is mix's)")
+    else:
+        print(
+            f"  RSS {rss:.1f} MB  target < {TARGET_RSS_MB:.0f} MB  -> {verdict(rss < TARGET_RSS_MB)}"
+        )
 
 
 if __name__ == "__main__":

@@ -65,6 +65,9 @@ def daemon_group() -> None:
 def daemon_run_command(settings: Settings) -> None:
     """Run the daemon in the foreground until SIGINT/SIGTERM or `husky stop`."""
     import asyncio
+    import gc
+
+    gc.disable()  # until the daemon has started: see daemon.app._settle_start_up_objects
 
     from husky.daemon.app import DaemonOptions, run_daemon
 
