@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import shutil
 import statistics
 import subprocess
 import time
@@ -188,6 +189,22 @@ def floor_ms(n: int, repeat: int = 5) -> float:
     return statistics.median(spans)
 
 
+def shell_floor_ms(n: int, repeat: int = 9) -> float:
+    """Median ms for `sh` (C, no Python) to start `n` `true` processes in the background
+    and reap them, less what `sh` alone costs: the machine's own floor for `n` spawns."""
+
+    def span(script: str) -> float:
+        start = time.perf_counter()
+        subprocess.run(["sh", "-c", script], check=True)
+        return (time.perf_counter() - start) * 1000
+
+    true = shutil.which("true") or "/bin/true"
+    spawns = " ".join(f"{true} &" for _ in range(n)) + " wait"
+    return statistics.median(span(spawns) for _ in range(repeat)) - statistics.median(
+        span(":") for _ in range(repeat)
+    )
+
+
 def p(values: list[float], q: float) -> float:
     return percentile(values, q) if values else float("nan")
 
@@ -222,6 +239,7 @@ def main() -> None:
 
     if args.only != "burst":
         floor = floor_ms(args.light)
+        sh_floor = shell_floor_ms(args.light)
         w = observe(args.light, args.seconds, args.settle, args.drain, 0, args.pool_size)
         late99 = p99_late(w)
         ok_sched = w.missed == 0 and w.doubled == 0
@@ -232,7 +250,8 @@ def main() -> None:
         print(describe(w))
         print(
             f"  floor (info): {args.light} back-to-back Popen in bare Python: last spawned"
-            f" after {floor:.1f} ms (median of 5)"
+            f" after {floor:.1f} ms (median of 5); from sh: {args.light} spawned and reaped"
+            f" in {sh_floor:.1f} ms (median of 9)"
         )
         print(
             f"  started_at - due  p50 {p(w.late_ms, 50):.0f} ms  p99 {late99:.0f} ms"
