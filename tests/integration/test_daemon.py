@@ -146,7 +146,11 @@ def test_daemon_killed_mid_run_leaves_an_orphan_that_restart_cleans_up(project: 
     assert project.husky("stop", "--force").stdout.strip() == f"sent SIGKILL to daemon (pid {pid})"
     wait_for(lambda: not _alive(pid), what="daemon to die")
     assert group_alive(pgid), "the job's group outlives a SIGKILLed daemon"
-    project.start()
+    stale = project.data / "api.addr"
+    assert stale.exists(), "a SIGKILLed daemon cannot remove its address"
+    stale.write_text("127.0.0.1:9\n")
+    project.start()  # returns once the socket answers, maybe before the TCP door opens
+    assert not stale.exists() or stale.read_text() != "127.0.0.1:9\n"
     run = project.get(f"/api/runs/{run_id}")
     assert (run["status"], run["status_reason"]) == (
         "FAILED",

@@ -83,6 +83,9 @@ async def run_daemon(options: DaemonOptions, clock: Clock | None = None) -> None
     data.ensure()
     pidfile.acquire(data.pid_file)
     written: list[Path] = [data.pid_file]
+    # A daemon that was SIGKILLed left its address behind: nobody may read it as ours
+    # between our socket answering and our TCP door opening.
+    data.api_addr.unlink(missing_ok=True)
     try:
         await _serve(options, clock, config_path, data, config, dag, daemon_config, written)
     finally:
@@ -203,10 +206,10 @@ async def _serve(
                 f"bind api listener {daemon_config.api.addr}: {exc.strerror}"
             ) from None
         tcp_door = Door(guard_tcp(app, daemon_config, authenticator), tcp_sock, **tcp_opts)
-        await unix_door.start()
         await tcp_door.start()
         data.api_addr.write_text(bound_addr(tcp_sock) + "\n", encoding="utf-8")
         written.append(data.api_addr)
+        await unix_door.start()  # last: once `husky start` hears us, api.addr is ours
         log.info("daemon started (pid %d, api %s)", runtime.pid, bound_addr(tcp_sock))
         _settle_start_up_objects()
 
