@@ -103,7 +103,9 @@ def fill_history(db_path: str, jobs: list[str], runs: int) -> None:
         )
         db.executemany(
             "INSERT INTO job_state (job_name, last_success, last_failure, last_status)"
-            " VALUES (?, ?, ?, 'SUCCESS')",
+            " VALUES (?, ?, ?, 'SUCCESS') ON CONFLICT (job_name) DO UPDATE SET"
+            " last_success = excluded.last_success, last_failure = excluded.last_failure,"
+            " last_status = excluded.last_status",  # the daemon wrote each job's next_run
             [(name, ts(now), ts(now - timedelta(days=1))) for name in jobs],
         )
 
