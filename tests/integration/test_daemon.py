@@ -307,6 +307,22 @@ def test_api_answers_bad_input_with_json_4xx(project: Project) -> None:
         assert job["job"]["env"] == {"WHO": "***"}
 
 
+def test_head_answers_as_get_without_a_body(project: Project) -> None:
+    project.write(JOBS)
+    project.start()
+    with project.api() as client:
+        for path in ("/api/status", "/api/jobs", "/api/jobs/hello", "/"):
+            got, head = client.get(path), client.head(path)
+            assert head.status_code == got.status_code == 200, path
+            assert head.content == b""
+            assert head.headers["content-type"] == got.headers["content-type"]
+            if path != "/api/status":  # its uptime may differ between the two
+                assert head.headers["content-length"] == str(len(got.content))
+        missing = client.head("/api/jobs/nope")
+        assert (missing.status_code, missing.content) == (404, b"")
+        assert client.post("/api/status").status_code == 405
+
+
 def test_daemon_run_in_foreground_stops_on_sigterm(project: Project) -> None:
     project.write(JOBS)
     proc = subprocess.Popen(

@@ -25,6 +25,7 @@ from husky.api import (
     ws_routes,
 )
 from husky.api.follow import FrameCache
+from husky.api.head import HeadAsGet
 from husky.api.job_list import JobList
 from husky.daemon.runtime import Runtime
 from husky.errors import DaemonError, QueryTooSlow
@@ -59,6 +60,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.add_exception_handler(QueryTooSlow, _too_slow)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_middleware(HeadAsGet)
     return app
 
 
