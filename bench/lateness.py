@@ -148,6 +148,18 @@ def wait_idle(daemon: Daemon, limit: float) -> float:
     return time.monotonic() - start
 
 
+def spawn_like_a_job() -> subprocess.Popen[bytes]:
+    """`sh -c true` started as the daemon starts a job: stdin /dev/null, stdout and stderr
+    piped, a session of its own."""
+    return subprocess.Popen(
+        ["sh", "-c", "true"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+
+
 def bare_spawns(n: int, repeat: int = 3) -> float:
     """Median seconds for a bare Python loop to run `n` `sh -c true` one after another,
     each spawned as the daemon spawns a job (stdin /dev/null, stdout and stderr piped and
@@ -156,13 +168,7 @@ def bare_spawns(n: int, repeat: int = 3) -> float:
     for _ in range(repeat):
         start = time.perf_counter()
         for _ in range(n):
-            subprocess.Popen(
-                ["sh", "-c", "true"],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                start_new_session=True,
-            ).communicate()
+            spawn_like_a_job().communicate()
         spans.append(time.perf_counter() - start)
     return statistics.median(spans)
 
@@ -173,16 +179,7 @@ def floor_ms(n: int, repeat: int = 5) -> float:
     spans = []
     for _ in range(repeat):
         start = time.perf_counter()
-        procs = [
-            subprocess.Popen(
-                ["sh", "-c", "true"],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                start_new_session=True,
-            )
-            for _ in range(n)
-        ]
+        procs = [spawn_like_a_job() for _ in range(n)]
         spans.append((time.perf_counter() - start) * 1000)
         for proc in procs:
             proc.communicate()
