@@ -214,3 +214,13 @@ def test_dotenv_grammar() -> None:
 
 def test_expand_ignores_bad_names() -> None:
     assert expand("${env:1X}-${env:OK}-${env:}", {"OK": "y"}) == "${env:1X}-y-${env:}"
+
+
+def test_without_source_keeps_everything_but_the_parsed_yaml(write_config: WriteConfig) -> None:
+    config = load_config(write_config(CONFIG))
+    assert config.source is not None and config.source.marks
+    kept = config.without_source()
+    assert kept.source is None
+    assert kept == config  # the source takes no part in equality
+    assert kept.jobs is config.jobs and kept.integrations is config.integrations
+    assert kept.to_dict() == config.to_dict()

@@ -6,7 +6,7 @@ This is what the rest of Husky (DAG, scheduler, executor, API) reads.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
@@ -179,6 +179,12 @@ class HuskyConfig:
     @property
     def directory(self) -> Path:
         return self.path.parent
+
+    def without_source(self) -> HuskyConfig:
+        """This config without its parsed YAML (text, plain data, a mark per key), which
+        only locates problems while the file is checked: a daemon keeps the rest (for
+        10,000 jobs, 13 of 30 MB)."""
+        return replace(self, source=None)
 
     def to_dict(self, *, show_secrets: bool = False) -> dict[str, Any]:
         """The effective config with husky.yaml key names (for `husky config show`)."""

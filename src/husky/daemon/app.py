@@ -80,6 +80,7 @@ async def run_daemon(options: DaemonOptions, clock: Clock | None = None) -> None
         dag = build_dag(config)
     except ConfigError as exc:
         raise StartupError(f"dag validation failed: {exc}") from None
+    config = config.without_source()
     data.ensure()
     pidfile.acquire(data.pid_file)
     written: list[Path] = [data.pid_file]

@@ -182,7 +182,7 @@ class Runtime:
         except ConfigError as exc:
             raise DaemonError(f"reload: config load failed: {exc}", 400) from None
         try:
-            return config, build_dag(config)
+            return config.without_source(), build_dag(config)
         except ConfigError as exc:
             raise DaemonError(f"reload: dag validation failed: {exc}", 400) from None
 
