@@ -284,6 +284,13 @@ def test_api_answers_bad_input_with_json_4xx(project: Project) -> None:
     with project.api() as client:
         cases = [
             (client.get("/api/runs/abc"), 400, "invalid run id"),
+            (client.get("/api/runs/99999999999999999999999"), 400, "invalid run id"),
+            (client.get("/api/runs/9223372036854775808/logs"), 400, "invalid run id"),
+            (client.get("/api/runs/9223372036854775808/outputs"), 400, "invalid run id"),
+            (client.get("/api/runs/9223372036854775807"), 404, "run not found"),
+            (client.get("/api/runs/1/logs?offset=99999999999999999999"), 200, None),
+            (client.get("/api/audit?offset=99999999999999999999"), 200, None),
+            (client.get("/api/db/run_logs?run_id=99999999999999999999"), 200, None),
             (client.get("/api/runs/999999"), 404, "run not found"),
             (client.get("/api/nope"), 404, "not found"),
             (client.delete("/api/status"), 405, "method not allowed"),

@@ -120,9 +120,10 @@ def test_unknown_run_ends_with_a_reason(daemon: Project) -> None:
     ]
 
 
-def test_bad_run_id_is_refused_before_the_upgrade(daemon: Project) -> None:
+@pytest.mark.parametrize("bad", ["abc", "0", "9223372036854775808"])
+def test_bad_run_id_is_refused_before_the_upgrade(daemon: Project, bad: str) -> None:
     with pytest.raises(InvalidStatus) as refused:
-        collect(ws_url(daemon, "/ws/logs/abc"))
+        collect(ws_url(daemon, f"/ws/logs/{bad}"))
     response = refused.value.response
     assert response.status_code == 400
     assert json.loads(response.body) == {"error": "invalid run id"}

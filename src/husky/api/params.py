@@ -29,15 +29,16 @@ AlertIdPath = Annotated[
 
 
 def int_param(
-    value: str | None, default: int, *, minimum: int = 0, maximum: int | None = None
+    value: str | None, default: int, *, minimum: int = 0, maximum: int = INT64_MAX
 ) -> int:
+    """An integer at least `minimum` (else the default), capped at `maximum`."""
     try:
         number = int(value) if value is not None else default
     except ValueError:
         return default
     if number < minimum:
         return default
-    return min(number, maximum) if maximum is not None else number
+    return min(number, maximum)
 
 
 def run_id_param(value: str) -> int:
@@ -45,7 +46,7 @@ def run_id_param(value: str) -> int:
         run_id = int(value)
     except ValueError:
         raise DaemonError("invalid run id", 400) from None
-    if run_id < 1:
+    if not 1 <= run_id <= INT64_MAX:  # beyond SQLite's integers no run can exist
         raise DaemonError("invalid run id", 400)
     return run_id
 
@@ -93,5 +94,5 @@ def page_params(limit: str | None, offset: str | None, default: int) -> tuple[in
     """`limit` (default `default`, capped at MAX_LIMIT) and `offset` (default 0)."""
     return (
         int_param(limit, default, minimum=1, maximum=MAX_LIMIT),
-        int_param(offset, 0, maximum=INT64_MAX),
+        int_param(offset, 0),
     )
