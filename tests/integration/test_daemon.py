@@ -135,6 +135,17 @@ def test_cancel_kills_the_group(project: Project) -> None:
     again = project.husky("cancel", "slow")
     assert again.returncode == 1
     assert again.stderr.strip() == 'Error: daemon error: job "slow" is not currently running'
+    unknown = project.husky("cancel", "nosuch")  # execution.md §13: unknown names too
+    assert (unknown.returncode, unknown.stderr.strip()) == (
+        1,
+        'Error: daemon error: job "nosuch" is not currently running',
+    )
+    with project.api() as client:
+        response = client.post("/api/jobs/nosuch/cancel")
+    assert (response.status_code, response.json()) == (
+        400,
+        {"error": 'job "nosuch" is not currently running'},
+    )
 
 
 def test_daemon_killed_mid_run_leaves_an_orphan_that_restart_cleans_up(project: Project) -> None:

@@ -90,9 +90,9 @@ async def run_job(name: str, request: Request, rt: RuntimeDep) -> JSONResponse:
     return JSONResponse({"ok": True, "run_id": run.id}, status_code=202)
 
 
-@router.post("/api/jobs/{name}/cancel", response_model=m.Ok, responses=m.errors(400, 404))
+@router.post("/api/jobs/{name}/cancel", response_model=m.Ok, responses=m.errors(400))
 async def cancel_job(name: str, rt: RuntimeDep) -> dict[str, Any]:
-    rt.job_or_404(name)
+    """400 `job "<n>" is not currently running`, for unknown names too (execution.md §13)."""
     rt.cancel_job(name)
     return {"ok": True}
 

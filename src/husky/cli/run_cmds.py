@@ -64,12 +64,7 @@ def run_command(settings: Settings, job: str | None, reason: str | None, tag: st
 @pass_settings
 def cancel_command(settings: Settings, job: str) -> None:
     """Cancel the job's running (or waiting) runs: TERM to the process group, then KILL."""
-    try:
-        settings.client().post(_job_path(job, "cancel"))
-    except DaemonError as exc:
-        if exc.status == 404:
-            raise DaemonError(f'unknown job "{job}"', 404) from None
-        raise
+    settings.client().post(_job_path(job, "cancel"))  # unknown: "is not currently running"
     click.echo(f'job "{job}" cancelled')
 
 
