@@ -207,3 +207,15 @@ def test_cli_start_imports_no_server_stack() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_usage_errors_print_one_line_and_exit_2_other_errors_exit_1(tmp_path: Path) -> None:
+    cases = [
+        (("run",), 2, "Error: job name is required unless --tag is used"),
+        (("--bogus",), 2, "Error: No such option '--bogus'."),
+        (("nosuchcommand",), 2, "Error: No such command 'nosuchcommand'."),
+        (("run", "x", "-r", "x" * 501), 1, "Error: --reason exceeds max length of 500 characters"),
+    ]
+    for args, code, line in cases:
+        result = husky(*args, cwd=tmp_path)
+        assert (result.returncode, result.stderr) == (code, line + "\n"), args  # no usage dump

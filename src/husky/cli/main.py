@@ -102,8 +102,8 @@ def main() -> None:
         cli.main(standalone_mode=False, prog_name="husky")
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
+    except click.ClickException as exc:  # cli.md §1: `Error: <message>`, no usage dump
+        click.echo(f"Error: {exc.format_message()}", err=True)
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
         click.echo("Aborted!", err=True)

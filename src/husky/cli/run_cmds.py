@@ -36,7 +36,7 @@ def run_command(settings: Settings, job: str | None, reason: str | None, tag: st
     if not job and not tag:
         raise click.UsageError("job name is required unless --tag is used")
     if reason is not None and len(reason) > MAX_REASON:
-        raise click.UsageError(f"--reason exceeds max length of {MAX_REASON} characters")
+        raise HuskyError(f"--reason exceeds max length of {MAX_REASON} characters")
     body = {"reason": reason} if reason else None
     client = settings.client()
     if job:
