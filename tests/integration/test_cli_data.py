@@ -310,3 +310,17 @@ def test_export_format(project: tuple[Path, dict[str, int]]) -> None:
     result = husky(root, "export", "--format", "yaml")
     assert (result.returncode, result.stdout) == (1, "")
     assert result.stderr.strip() == 'Error: unsupported format "yaml"'
+
+
+@pytest.mark.parametrize("command", [("history", "extract"), ("export", "--format=json")])
+def test_reading_without_a_daemon_creates_an_owner_only_data_dir(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    (tmp_path / "husky.yaml").write_text(CONFIG)
+    result = husky(tmp_path, *command)
+    assert result.returncode == 0, result.stderr
+    data = tmp_path / ".husky"
+    assert (data.stat().st_mode & 0o777, (data / "husky.db").stat().st_mode & 0o777) == (
+        0o700,
+        0o600,
+    )

@@ -181,7 +181,8 @@ def _create_private(path: Path) -> bool:
     """Create the database file with mode 0600 if it is missing; True if created here."""
     if path.exists():
         return False
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.parent.exists():  # I28: a directory made for the database is owner-only
+        path.parent.mkdir(parents=True, mode=0o700, exist_ok=True)
     try:
         fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     except FileExistsError:
