@@ -343,8 +343,11 @@ def test_head_answers_as_get_without_a_body(project: Project) -> None:
 
 def test_daemon_run_in_foreground_stops_on_sigterm(project: Project) -> None:
     project.write(JOBS)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "husky", "daemon", "run"],
+    (project.root / "conf").mkdir()
+    project.write("storage:\n  sqlite:\n    path: alt.db\n", "conf/huskyd.yaml")
+    flags = ["--config", "husky.yaml", "--data", ".husky", "--daemon-config", "conf/huskyd.yaml"]
+    proc = subprocess.Popen(  # the flags after `daemon run`, as `start` passes them (cli.md §4)
+        [sys.executable, "-m", "husky", "daemon", "run", *flags],
         cwd=project.root,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -357,6 +360,7 @@ def test_daemon_run_in_foreground_stops_on_sigterm(project: Project) -> None:
             transport=httpx.HTTPTransport(uds=str(project.data / "husky.sock"))
         ) as client:
             assert client.get("http://husky/api/status").json()["pid"] == proc.pid
+        assert (project.root / "conf" / "alt.db").exists()  # huskyd.yaml's own directory
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0
     finally:
@@ -366,6 +370,18 @@ def test_daemon_run_in_foreground_stops_on_sigterm(project: Project) -> None:
         if proc.stdout:
             proc.stdout.close()
     assert "daemon started" in output and "daemon stopped" in output
+
+
+def test_start_takes_daemon_config_after_the_command(project: Project) -> None:
+    project.write(JOBS)
+    (project.root / "conf").mkdir()
+    project.write("storage:\n  sqlite:\n    path: alt.db\n", "conf/huskyd.yaml")
+    started = project.husky("start", "--daemon-config", "conf/huskyd.yaml")  # [C10]
+    assert started.returncode == 0, started.stderr
+    project.started_pids.append(int(started.stdout.split("(pid ", 1)[1].split(")", 1)[0]))
+    assert (project.root / "conf" / "alt.db").exists()
+    assert not (project.data / "husky.db").exists()
+    assert project.husky("stop").returncode == 0
 
 
 def test_stop_drains_running_jobs(project: Project) -> None:

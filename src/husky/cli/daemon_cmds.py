@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 
 import click
 
@@ -17,10 +18,21 @@ from husky.errors import DaemonError, DaemonNotRunning, HuskyError
 START_WAIT = 5.0
 
 
+_DAEMON_CONFIG = click.option(
+    "--daemon-config",
+    "daemon_config",
+    metavar="PATH",
+    help="Path of huskyd.yaml (default: next to husky.yaml); as the global flag.",
+)
+
+
 @click.command("start")
+@_DAEMON_CONFIG
 @pass_settings
-def start_command(settings: Settings) -> None:
+def start_command(settings: Settings, daemon_config: str | None) -> None:
     """Start the daemon in the background (log in <data>/huskyd.log)."""
+    if daemon_config:  # cli.md [C10]: also after `start`
+        settings = replace(settings, daemon_config=daemon_config)
     from husky.daemon.pidfile import pid_alive, read_pid
 
     data = settings.data_dir
@@ -28,10 +40,10 @@ def start_command(settings: Settings) -> None:
     if pid is not None and pid_alive(pid):
         raise HuskyError(f"daemon already running (pid {pid})")
     data.ensure()
-    argv = [sys.executable, "-m", "husky", "--config", settings.config, "--data", settings.data]
+    argv = [sys.executable, "-m", "husky", "daemon", "run"]
+    argv += ["--config", settings.config, "--data", settings.data]
     if settings.daemon_config:
         argv += ["--daemon-config", settings.daemon_config]
-    argv += ["daemon", "run"]
     with open(data.log, "ab") as log_file:
         os.chmod(data.log, 0o600)
         child = subprocess.Popen(
@@ -61,9 +73,21 @@ def daemon_group() -> None:
 
 
 @daemon_group.command("run")
+@click.option("-c", "--config", metavar="PATH", help="Path of husky.yaml; as the global flag.")
+@click.option("-d", "--data", metavar="DIR", help="Data directory; as the global flag.")
+@_DAEMON_CONFIG
 @pass_settings
-def daemon_run_command(settings: Settings) -> None:
+def daemon_run_command(
+    settings: Settings, config: str | None, data: str | None, daemon_config: str | None
+) -> None:
     """Run the daemon in the foreground until SIGINT/SIGTERM or `husky stop`."""
+    # cli.md §4: `start` spawns `daemon run --config C --data D [--daemon-config P]`.
+    settings = replace(
+        settings,
+        config=config or settings.config,
+        data=data or settings.data,
+        daemon_config=daemon_config or settings.daemon_config,
+    )
     import asyncio
     import gc
 
