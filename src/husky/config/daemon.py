@@ -226,9 +226,6 @@ class DaemonChecker:
         bp = api.base_path
         if bp and not bp.startswith("/"):
             self.add(["api", "base_path"], f'"{bp}" must start with "/", e.g. "/husky"')
-        elif bp.endswith("/"):
-            fix = f'"{bp.rstrip("/")}"' if bp.rstrip("/") else 'leave it empty for "/"'
-            self.add(["api", "base_path"], f'"{bp}" must not end with "/"; use {fix}')
         tls, at = api.tls, ["api", "tls"]
         self.enum([*at, "min_version"], tls.min_version, TLS_VERSIONS)
         if tls.enabled:

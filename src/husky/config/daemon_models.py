@@ -15,7 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from husky.config.parse import parse_duration
 
@@ -99,6 +99,12 @@ class ApiSection(_Strict):
     tls: TlsSection = _section(TlsSection)
     cors: CorsSection = _section(CorsSection)
     timeouts: TimeoutsSection = _section(TimeoutsSection)
+
+    @field_validator("base_path")
+    @classmethod
+    def _without_trailing_slash(cls, value: str) -> str:
+        """api.md §1: a trailing `/` is removed (`/husky/` is `/husky`, `/` is none)."""
+        return value.rstrip("/") if value.startswith("/") else value
 
 
 # -- auth ---------------------------------------------------------------------------------
