@@ -713,7 +713,9 @@ def test_paused_job_refuses_runs_until_resumed(project: Project) -> None:
     resumed = project.husky("resume", "--tag", "t")
     assert (resumed.returncode, resumed.stdout.strip()) == (0, 'resumed jobs with tag "t"')
     again = project.husky("resume", "--tag", "t")
-    assert again.returncode == 1 and 'no paused jobs found for tag "t"' in again.stderr
+    assert (again.returncode, again.stderr) == (1, "Error: resume request failed: status 400\n")
+    unknown = project.husky("pause", "--tag", "nosuch")
+    assert (unknown.returncode, unknown.stderr) == (1, "Error: pause request failed: status 400\n")
     ran = project.husky("run", "job")
     assert (ran.returncode, ran.stdout.strip()) == (0, 'job "job" triggered')
     rows = wait_final(project, "job", count=4)

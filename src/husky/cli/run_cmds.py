@@ -186,7 +186,7 @@ def _tag_action(settings: Settings, action: str, tag: str | None) -> None:
     try:
         settings.client().post(f"/api/jobs/{action}?tag={quote(tag, safe='')}")
     except DaemonError as exc:
-        raise HuskyError(f"{action} request failed: {exc}") from None
+        raise HuskyError(f"{action} request failed: status {exc.status}") from None  # cli.md §4
     click.echo(f'{action}d jobs with tag "{tag}"')
 
 
