@@ -265,6 +265,68 @@ def test_logs_tail_streams_until_the_run_ends(project: Project) -> None:
     assert project.get(f"/api/runs/{run_id}")["status"] == "SUCCESS"
 
 
+def test_logs_tag_tail_follows_every_run_of_the_tag_until_sigterm(project: Project) -> None:
+    project.write(
+        """
+        version: "1"
+        jobs:
+          slow:
+            description: Running when the tail begins
+            frequency: manual
+            command: echo s1; sleep 1.5; echo s2
+            tags: [etl]
+          quick:
+            description: Shorter than the tail's one-second look
+            frequency: manual
+            command: echo q1; echo q2
+            tags: [etl]
+          other:
+            description: Not tagged
+            frequency: manual
+            command: echo o1
+        """
+    )
+    project.start()
+    before = project.wait_run(project.run_job("quick"))  # finished before: not followed
+    slow = project.run_job("slow")
+    project.wait_run(slow, status={"RUNNING"})
+    out, err = project.root / "tail.out", project.root / "tail.err"
+    with out.open("w") as sink, err.open("w") as errors:
+        tail = subprocess.Popen(
+            [sys.executable, "-m", "husky", "logs", "--tag", "etl", "--tail"],
+            cwd=project.root,
+            stdout=sink,
+            stderr=errors,
+        )
+    try:
+        wait_for(lambda: "[slow] s1" in out.read_text(), what="the running run's lines")
+        quick = project.wait_run(project.run_job("quick"))
+        other = project.wait_run(project.run_job("other"))
+        assert before["id"] < slow < quick["id"] < other["id"]
+        wait_for(
+            lambda: {"[quick] q1", "[quick] q2", "[slow] s2"} <= set(out.read_text().splitlines()),
+            what="the lines of both runs",
+        )
+        tail.send_signal(signal.SIGTERM)
+        assert tail.wait(timeout=10) == 0
+    finally:
+        if tail.poll() is None:
+            tail.kill()
+            tail.wait()
+    assert err.read_text() == ""
+    lines = out.read_text().splitlines()
+    assert sorted(lines) == ["[quick] q1", "[quick] q2", "[slow] s1", "[slow] s2"], lines
+    assert lines.index("[quick] q1") < lines.index("[quick] q2")
+    misuse = project.husky("logs", "slow", "--tag", "etl", "--tail")
+    assert (misuse.returncode, misuse.stderr) == (
+        2,
+        "Error: job argument cannot be used with --tag\n",
+    )
+    assert project.husky("logs", "--tag", "etl").stderr == "Error: --tag requires --tail\n"
+    none = project.husky("logs", "--tag", "nosuch", "--tail")
+    assert (none.returncode, none.stderr) == (1, 'Error: no jobs found for tag "nosuch"\n')
+
+
 def test_status_and_graceful_stop(project: Project) -> None:
     project.write(JOBS)
     pid = project.start()

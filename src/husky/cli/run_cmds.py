@@ -72,12 +72,28 @@ def cancel_command(settings: Settings, job: str) -> None:
 @click.argument("job", required=False)
 @click.option("--run", "run_id", type=int, default=None, help="A run id (default: the newest run).")
 @click.option("--tail", is_flag=True, help="Follow the run live until it ends.")
+@click.option("--tag", default=None, help="With --tail: follow every run of the tagged jobs.")
 @click.option("--include-healthcheck", is_flag=True, help="Also show healthcheck output.")
 @pass_settings
 def logs_command(
-    settings: Settings, job: str | None, run_id: int | None, tail: bool, include_healthcheck: bool
+    settings: Settings,
+    job: str | None,
+    run_id: int | None,
+    tail: bool,
+    tag: str | None,
+    include_healthcheck: bool,
 ) -> None:
-    """Print a run's log lines (the newest run of JOB unless --run is given)."""
+    """Print a run's log lines (the newest run of JOB unless --run is given), or with
+    --tag T --tail the lines of every run of T's jobs as they start, until interrupted."""
+    if tag is not None:
+        if job:
+            raise click.UsageError("job argument cannot be used with --tag")
+        if not tail:
+            raise click.UsageError("--tag requires --tail")
+        from husky.cli.tail_tag import tail_tagged
+
+        tail_tagged(settings, _tagged_jobs(settings, tag), include_healthcheck)
+        return
     if not job:
         raise click.UsageError("job name is required unless --tag is used")
     from husky.models import Stream
